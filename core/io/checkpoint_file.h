@@ -35,8 +35,10 @@ struct RawCheckpoint {
   ContainerFormat format = ContainerFormat::Safetensors;
   TensorMap tensors;            // the state dict, after unwrapping
   std::string unwrapped_from;   // "" = top level, else e.g. "model", "state_dict", "teacher"
-  nlohmann::json metadata;      // non-tensor values found beside the state dict (epoch, arch, args…)
-  nlohmann::json config;        // config.json of an HF / timm folder, or safetensors __metadata__
+  // Non-tensor values found beside the state dict (epoch, arch, args…; values holding tensors,
+  // such as an optimizer, only as "<skipped: N tensors>"), or a safetensors file's __metadata__.
+  nlohmann::json metadata;
+  nlohmann::json config;        // config.json of an HF / timm folder (or beside a safetensors file)
   std::vector<std::string> notes;  // what the reader did, for the load report
 };
 
