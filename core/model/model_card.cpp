@@ -12,6 +12,7 @@ constexpr FamilyName kFamilies[] = {
     {Family::Dino, "dino"},         {Family::Ibot, "ibot"},        {Family::Mae, "mae"},
     {Family::SimMim, "simmim"},     {Family::HfVit, "hf-vit"},     {Family::HfVitMae, "hf-vitmae"},
     {Family::HfDinov2, "hf-dinov2"}, {Family::Dinov2, "dinov2"},   {Family::Beit, "beit"},
+    {Family::Torchvision, "torchvision"},
 };
 }  // namespace
 

@@ -28,6 +28,7 @@ enum class Family {
   HfDinov2,
   Dinov2,
   Beit,
+  Torchvision,   // torchvision.models.VisionTransformer (supervised peer)
 };
 const char* family_name(Family f);
 Family family_from_name(const std::string& s);
