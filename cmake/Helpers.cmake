@@ -4,6 +4,13 @@
 function(vitscope_torch_target target)
   target_link_libraries(${target} PRIVATE torch)
   target_precompile_headers(${target} REUSE_FROM vitscope_torch_pch)
+  # The shared PCH is compiled with -fPIC; executables would otherwise get -fPIE and gcc would
+  # silently refuse the PCH (-Winvalid-pch), costing ~10 s per translation unit.
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "EXECUTABLE")
+    set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+    target_compile_options(${target} PRIVATE -fPIC)
+  endif()
   if(VITSCOPE_UNITY)
     set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
   endif()

@@ -46,6 +46,8 @@ struct Command {
 
 // Called from static initialisers in the cmd_*.cpp files.
 bool register_command(Command command);
+// Each cmd_<name>.cpp registers itself with `const bool <name>_registered = register_command(...)`
+// (distinct names: the CLI is compiled as a unity build).
 const std::map<std::string, Command>& commands();
 
 // Splits "a,b,c" (empty parts dropped).

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/cli/cli.h"
+#include "core/runtime/device.h"
 
 using vitscope::cli::commands;
 
@@ -15,6 +16,7 @@ static void print_overview() {
 }
 
 int main(int argc, char** argv) {
+  vitscope::runtime::tune_process();
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     print_overview();
     return argc < 2 ? 2 : 0;

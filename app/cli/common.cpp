@@ -1,0 +1,54 @@
+#include "app/cli/common.h"
+
+#include <fstream>
+#include <iostream>
+
+namespace vitscope::cli {
+
+const char* const kLoadOptionsHelp =
+    "model options (for checkpoints whose weights cannot say):\n"
+    "  --heads N          attention heads (MoCo v3 ViT-S uses 12, DINO ViT-S 6)\n"
+    "  --family NAME      skip detection: timm mocov3 dino ibot mae simmim hf-vit hf-vitmae hf-dinov2 dinov2 beit\n"
+    "  --eps X            LayerNorm epsilon\n"
+    "  --image-size N     resample position tables to N x N inputs\n"
+    "  --branch NAME      teacher (default) or student, for DINO / iBOT full checkpoints\n"
+    "  --norm-pix         the MAE decoder predicts per-patch normalised pixels\n";
+
+model::LoadOptions load_options_from(const Args& args) {
+  model::LoadOptions o;
+  if (auto v = args.find("heads")) o.num_heads = args.get_int("heads", 0);
+  if (auto v = args.find("family")) o.family = model::family_from_name(*v);
+  if (auto v = args.find("eps")) o.layer_norm_eps = args.get_double("eps", 1e-6);
+  if (auto v = args.find("image-size")) o.image_size = args.get_int("image-size", 224);
+  o.branch = args.get("branch", "teacher");
+  if (args.flag("norm-pix")) o.mae_norm_pixel_target = true;
+  return o;
+}
+
+runtime::DeviceChoice device_from(const Args& args) {
+  auto choice = runtime::choose_device(args.get("device", "auto"));
+  if (!choice.warning.empty()) std::cerr << "warning: " << choice.warning << "\n";
+  return choice;
+}
+
+model::LoadedModel load_for_cli(const std::string& path, const Args& args, const torch::Device& device) {
+  auto loaded = model::load_model(path, load_options_from(args));
+  loaded.model.to(device);
+  return loaded;
+}
+
+std::filesystem::path make_output_dir(const std::string& dir) {
+  std::filesystem::path p(dir);
+  if (std::filesystem::exists(p) && !std::filesystem::is_directory(p))
+    throw std::runtime_error(dir + ": exists and is not a directory");
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  if (!f) throw std::runtime_error(path.string() + ": cannot write");
+}
+
+}  // namespace vitscope::cli

@@ -1,0 +1,25 @@
+#pragma once
+// Options every model-reading command shares, and small output helpers.
+#include <filesystem>
+#include <string>
+
+#include "app/cli/cli.h"
+#include "core/model/loader.h"
+#include "core/runtime/device.h"
+
+namespace vitscope::cli {
+
+// Usage text for the shared load options.
+extern const char* const kLoadOptionsHelp;
+
+// Reads --heads, --family, --eps, --image-size, --branch, --norm-pix.
+model::LoadOptions load_options_from(const Args& args);
+// Loads a model and moves it to the device; prints the device warning (if any) to stderr.
+model::LoadedModel load_for_cli(const std::string& path, const Args& args, const torch::Device& device);
+runtime::DeviceChoice device_from(const Args& args);  // --device, with the CPU fallback warning
+
+// Creates DIR (and parents); fails with a clear message when it exists as a file.
+std::filesystem::path make_output_dir(const std::string& dir);
+void write_text(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace vitscope::cli

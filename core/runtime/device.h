@@ -1,0 +1,25 @@
+#pragma once
+// Run-time device choice shared by the CLI and the GUI.
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace vitscope::runtime {
+
+struct DeviceChoice {
+  torch::Device device{torch::kCPU};
+  std::string warning;  // non-empty when the request could not be honoured (e.g. no CUDA)
+};
+
+// "cpu", "cuda", "cuda:1" or "auto" (CUDA when present). A CUDA request on a machine without
+// CUDA falls back to CPU with a warning instead of failing.
+DeviceChoice choose_device(const std::string& request);
+std::vector<std::string> available_devices();  // "cpu", "cuda:0", …
+std::string describe(const torch::Device& device);  // "CPU (2 threads)", "CUDA:0 NVIDIA H100 …"
+
+// Process-wide settings that make LibTorch fast on the CPU (toolchain.md §4): keep large
+// activations out of mmap so they are not page-faulted on every forward.
+void tune_process();
+
+}  // namespace vitscope::runtime
