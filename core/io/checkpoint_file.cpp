@@ -190,8 +190,10 @@ RawCheckpoint read_checkpoint(const std::string& path, const ReadOptions& option
   RawCheckpoint raw;
   raw.path = path;
   raw.format = ContainerFormat::Safetensors;
+  std::map<std::string, std::string> metadata;
+  raw.tensors = read_safetensors(path, &metadata);
   raw.metadata = nlohmann::json::object();
-  raw.tensors = read_safetensors(path, &raw.metadata);
+  for (const auto& [key, value] : metadata) raw.metadata[key] = value;
   raw.config = read_config_json(fs::path(path).parent_path());
   return raw;
 }

@@ -46,7 +46,9 @@ struct RawCheckpoint {
 RawCheckpoint read_checkpoint(const std::string& path, const ReadOptions& options = {});
 
 // safetensors (checkpoints.md §4.5): bounds-checked reader and atomic writer (write, then rename).
-TensorMap read_safetensors(const std::string& path, nlohmann::json* metadata_out = nullptr);
+// The metadata is a plain string map (not json) so that this signature does not depend on the
+// nlohmann version, which differs between torch and torch-free targets on LibTorch 2.x.
+TensorMap read_safetensors(const std::string& path, std::map<std::string, std::string>* metadata_out = nullptr);
 void write_safetensors(const std::string& path, const TensorMap& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 

@@ -145,7 +145,7 @@ std::string quoted(const std::string& text) { return nlohmann::json(text).dump()
 
 }  // namespace
 
-TensorMap read_safetensors(const std::string& path, nlohmann::json* metadata_out) {
+TensorMap read_safetensors(const std::string& path, std::map<std::string, std::string>* metadata_out) {
   const FileBytes file = read_file_bytes(path);
   const auto& b = *file;
   if (b.size() < kPrefixSize) throw FormatError(path, "file too short for a safetensors header");
@@ -167,7 +167,8 @@ TensorMap read_safetensors(const std::string& path, nlohmann::json* metadata_out
       for (const auto& [key, value] : info.items()) {
         if (!value.is_string()) throw FormatError(path, "__metadata__ value of '" + key + "' is not a string");
       }
-      if (metadata_out) *metadata_out = info;
+      if (metadata_out)
+        for (const auto& [key, value] : info.items()) (*metadata_out)[key] = value.get<std::string>();
       continue;
     }
     entries.push_back(parse_entry(name, info, path));

@@ -85,7 +85,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   if (rel_pos_bias) bias = bias.defined() ? bias + rel_pos_bias->forward() : rel_pos_bias->forward();
 
   torch::Tensor out;
-#if TORCH_VERSION_MAJOR >= 2
+#if TORCH_VERSION_MAJOR >= 2 && defined(VITSCOPE_TORCH2_FEATURES)
   if (attention_out == nullptr) {
     // Fused kernel (flash / memory-efficient) when nobody needs the probabilities.
     c10::optional<at::Tensor> mask;

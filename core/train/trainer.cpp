@@ -137,18 +137,18 @@ Trainer::Trainer(const model::ModelCard& card, const io::ImageDataset& data, Tra
 
 std::unique_ptr<Trainer> Trainer::resume(const std::string& path, const io::ImageDataset& data,
                                          const TrainConfig& run_control, const torch::Device& device) {
-  nlohmann::json meta;
+  std::map<std::string, std::string> meta;
   const auto map = io::read_safetensors(path, &meta);
-  if (meta.value("format", std::string()) != kCheckpointFormat)
+  if (meta["format"] != kCheckpointFormat)
     throw io::FormatError(path, "not a ViTScope training checkpoint");
   TrainConfig config = run_control;
-  recipe_from_json(nlohmann::json::parse(meta.at("recipe").get<std::string>()), config);
-  const auto card = model::model_card_from_json(nlohmann::json::parse(meta.at("model_card").get<std::string>()));
+  recipe_from_json(nlohmann::json::parse(meta.at("recipe")), config);
+  const auto card = model::model_card_from_json(nlohmann::json::parse(meta.at("model_card")));
   auto trainer = std::make_unique<Trainer>(card, data, config, device);
   restore_tensors(trainer->model_.named_tensors(), "model.", map, path);
   restore_tensors(trainer->objective_->state(), "objective.", map, path);
   restore_tensors(trainer->optimizer_->state(), "optimizer.", map, path);
-  const auto state = nlohmann::json::parse(meta.at("trainer_state").get<std::string>());
+  const auto state = nlohmann::json::parse(meta.at("trainer_state"));
   trainer->step_ = state.at("step").get<int64_t>();
   trainer->optimizer_->set_steps(state.at("optimizer_steps").get<int64_t>());
   trainer->planned_epochs_ = state.at("planned_epochs").get<int>();
