@@ -210,7 +210,9 @@ TensorData concat_rows(const std::vector<const TensorData*>& parts, const std::v
 void map_hf(const TensorMap& src, Mapping& m, Family family) {
   // HF ViT / ViTMAE / Dinov2 names (checkpoints.md §2.2), optionally under a base-model prefix.
   static const std::regex layer_re(R"(^encoder\.layer\.(\d+)\.(.+)$)");
-  static const std::regex dec_layer_re(R"(^decoder\.decoder_layers\.(\d+)\.(.+)$)");
+  // ViTMAE decoder layers: `decoder.decoder_layers.N` (checkpoints.md §2.2) or, in transformers 5,
+  // `decoder.decoder_encoder.layer.N` (seen in the peer fixture made with transformers 5.x).
+  static const std::regex dec_layer_re(R"(^decoder\.decoder_(?:layers|encoder\.layer)\.(\d+)\.(.+)$)");
   const std::map<std::string, std::string> per_layer = {
       {"layernorm_before", "norm1"},          {"norm1", "norm1"},
       {"layernorm_after", "norm2"},           {"norm2", "norm2"},
