@@ -1,0 +1,110 @@
+#include "ui/plots/line_plot.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vitscope::ui {
+
+PlotSeries make_series(const QString& name, const QColor& color, const std::vector<double>& y, double first_x) {
+  PlotSeries s{name, color, {}, {}};
+  for (size_t i = 0; i < y.size(); ++i) {
+    s.x << first_x + static_cast<double>(i);
+    s.y << y[i];
+  }
+  return s;
+}
+
+LinePlot::LinePlot(const QString& title, const QString& x_label, const QString& y_label, QWidget* parent)
+    : QCustomPlot(parent) {
+  setMinimumSize(320, 280);
+  plotLayout()->insertRow(0);
+  auto* heading = new QCPTextElement(this, title, QFont(font().family(), font().pointSize(), QFont::Bold));
+  plotLayout()->addElement(0, 0, heading);
+  xAxis->setLabel(x_label);
+  yAxis->setLabel(y_label);
+  // The legend goes under the axes, in rows, so it never hides a line.
+  legend->setVisible(true);
+  legend->setBorderPen(Qt::NoPen);
+  legend->setFont(QFont(font().family(), std::max(7, font().pointSize() - 1)));
+  legend->setFillOrder(QCPLegend::foColumnsFirst);
+  legend->setWrap(2);
+  axisRect()->insetLayout()->take(legend);
+  plotLayout()->addElement(2, 0, legend);
+  plotLayout()->setRowStretchFactor(2, 0.001);
+  marker_ = new QCPItemStraightLine(this);
+  marker_->setPen(QPen(QColor(120, 120, 120), 1, Qt::DashLine));
+  marker_->setVisible(false);
+  setIntegerXTicks(true);
+}
+
+void LinePlot::setIntegerXTicks(bool integer) {
+  if (!integer) {
+    xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    return;
+  }
+  QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+  ticker->setTickStep(1.0);
+  ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  xAxis->setTicker(ticker);
+}
+
+void LinePlot::setSeries(const QVector<PlotSeries>& series) {
+  clearGraphs();
+  for (const auto& s : series) {
+    auto* g = addGraph();
+    g->setName(s.name);
+    g->setPen(QPen(s.color, 2));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, s.color, s.color, 5));
+    g->setData(s.x, s.y, /*alreadySorted=*/true);
+  }
+  legend->setVisible(!series.isEmpty());
+  rescale();
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+void LinePlot::setMarkerX(std::optional<double> x) {
+  marker_->setVisible(x.has_value());
+  if (x) {
+    marker_->point1->setCoords(*x, 0);
+    marker_->point2->setCoords(*x, 1);
+  }
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+void LinePlot::setLogY(bool log) {
+  yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  if (log) {
+    QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
+    yAxis->setTicker(ticker);
+    yAxis->setNumberFormat("eb");
+    yAxis->setNumberPrecision(0);
+  }
+  rescale();
+}
+
+void LinePlot::setPreferredYRange(double lo, double hi) {
+  preferred_y_ = {lo, hi};
+  rescale();
+}
+
+void LinePlot::rescale() {
+  if (graphCount() == 0) return;
+  rescaleAxes();
+  const auto x = xAxis->range();
+  xAxis->setRange(x.lower - 0.5, x.upper + 0.5);
+  auto y = yAxis->range();
+  if (preferred_y_) {
+    y.lower = std::min(y.lower, preferred_y_->first);
+    y.upper = std::max(y.upper, preferred_y_->second);
+  } else if (yAxis->scaleType() == QCPAxis::stLinear) {
+    const double pad = std::max(1e-6, 0.08 * (y.upper - y.lower));
+    y.lower -= pad;
+    y.upper += pad;
+  } else {
+    y.lower /= 1.5;
+    y.upper *= 1.5;
+  }
+  yAxis->setRange(y);
+}
+
+}  // namespace vitscope::ui
