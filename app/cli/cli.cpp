@@ -54,28 +54,30 @@ std::vector<std::string> Args::all(const std::string& key) const {
   return out;
 }
 
+namespace {
+// Parses the whole of `text` with `parse` (std::stoi / std::stod), or fails with a usage error.
+template <typename T, typename Parse>
+T parse_whole(const std::string& key, const std::string& text, Parse parse, const char* expected) {
+  try {
+    size_t used = 0;
+    T x = parse(text, &used);
+    if (used == text.size()) return x;
+  } catch (const std::exception&) {
+  }
+  throw UsageError("--" + key + " expects " + expected + ", got '" + text + "'");
+}
+}  // namespace
+
 int Args::get_int(const std::string& key, int fallback) const {
   auto v = find(key);
   if (!v) return fallback;
-  try {
-    size_t used = 0;
-    int x = std::stoi(*v, &used);
-    if (used == v->size()) return x;
-  } catch (const std::exception&) {
-  }
-  throw UsageError("--" + key + " expects an integer, got '" + *v + "'");
+  return parse_whole<int>(key, *v, [](const std::string& t, size_t* used) { return std::stoi(t, used); }, "an integer");
 }
 
 double Args::get_double(const std::string& key, double fallback) const {
   auto v = find(key);
   if (!v) return fallback;
-  try {
-    size_t used = 0;
-    double x = std::stod(*v, &used);
-    if (used == v->size()) return x;
-  } catch (const std::exception&) {
-  }
-  throw UsageError("--" + key + " expects a number, got '" + *v + "'");
+  return parse_whole<double>(key, *v, [](const std::string& t, size_t* used) { return std::stod(t, used); }, "a number");
 }
 
 bool Args::flag(const std::string& key) const {

@@ -8,6 +8,7 @@ namespace vitscope::model {
 torch::Tensor mae_random_mask(int64_t batch, int64_t L, double ratio, torch::Generator& gen) {
   if (ratio < 0 || ratio >= 1) throw std::invalid_argument("MAE mask ratio must be in [0, 1)");
   const auto keep = static_cast<int64_t>(std::floor(L * (1 - ratio)));
+  if (keep < 1) throw std::invalid_argument("MAE mask ratio leaves no visible patch");
   auto noise = torch::rand({batch, L}, gen);
   auto order = noise.argsort(1, false);
   auto mask = torch::ones({batch, L});

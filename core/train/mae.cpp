@@ -1,7 +1,9 @@
 #include "core/train/mae.h"
 
 #include "core/model/heads.h"
+#include "core/model/masking.h"
 #include "core/train/amp.h"
+#include "core/train/random.h"
 
 namespace vitscope::train {
 
@@ -28,12 +30,14 @@ MaeObjective::MaeObjective(model::Model& model, MaeOptions options)
 
 torch::Tensor MaeObjective::masked_loss(const torch::Tensor& x, torch::Generator& gen) {
   const auto& c = model_.config();
-  auto m = mae_random_mask(x.size(0), c.num_patches(), options_.mask_ratio, gen, x.device());
+  auto mask = model::mae_random_mask(x.size(0), c.num_patches(), options_.mask_ratio, gen);
+  auto indices = model::mae_indices(mask);
   model::TokenMask token_mask;
-  token_mask.keep = m.keep;
+  token_mask.keep = upload(indices.keep, x.device());
   auto encoded = model_.encoder->forward_features(x, {}, nullptr, token_mask);
-  auto prediction = model_.mae_decoder->forward(encoded, m.ids_restore);
-  return mae_loss(prediction, model::patchify(x, c.patch_size), m.mask, model_.mae_decoder->config.norm_pixel_target);
+  auto prediction = model_.mae_decoder->forward(encoded, upload(indices.ids_restore, x.device()));
+  return mae_loss(prediction, model::patchify(x, c.patch_size), upload(mask, x.device()),
+                  model_.mae_decoder->config.norm_pixel_target);
 }
 
 LossTerms MaeObjective::loss(const torch::Tensor& images, StepContext& ctx) {

@@ -5,7 +5,6 @@
 
 #include "core/model/model.h"
 #include "core/train/augment.h"
-#include "core/train/masking.h"
 #include "core/train/objective.h"
 
 namespace vitscope::train {

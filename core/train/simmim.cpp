@@ -1,7 +1,8 @@
 #include "core/train/simmim.h"
 
 #include "core/train/amp.h"
-#include "core/train/masking.h"
+#include "core/model/masking.h"
+#include "core/train/random.h"
 
 namespace vitscope::train {
 
@@ -27,7 +28,7 @@ SimMimObjective::SimMimObjective(model::Model& model, SimMimOptions options)
 
 torch::Tensor SimMimObjective::masked_loss(const torch::Tensor& x, torch::Generator& gen) {
   const auto& c = model_.config();
-  auto mask = simmim_block_mask(x.size(0), c.grid(), options_.mask_unit, options_.mask_ratio, gen, x.device());
+  auto mask = upload(model::simmim_block_mask(x.size(0), c.grid(), options_.mask_unit, options_.mask_ratio, gen), x.device());
   model::TokenMask token_mask;
   token_mask.replace = mask;
   auto tokens = model_.encoder->forward_features(x, {}, nullptr, token_mask);
