@@ -23,9 +23,9 @@ def torchvision_model(dim, heads):
         attn = layer.self_attention
         original = attn.forward
 
-        def with_weights(q, k, v, original=original, **kw):
+        def with_weights(*args, original=original, **kw):  # torchvision passes query=, key=, value=
             kw["need_weights"], kw["average_attn_weights"] = True, False
-            out, w = original(q, k, v, **kw)
+            out, w = original(*args, **kw)
             attns.append(w)
             return out, w
 

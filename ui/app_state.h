@@ -19,8 +19,8 @@
 
 namespace vitscope::ui {
 
-enum class Panel { Attention = 0, Reconstruction, Spectrum, Representation };
-inline constexpr int kPanelCount = 4;
+enum class Panel { Attention = 0, Reconstruction, Spectrum, Representation, Probes };
+inline constexpr int kPanelCount = 5;
 
 struct SharedQuery {
   bool cls = false;

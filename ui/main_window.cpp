@@ -29,6 +29,7 @@
 #include "ui/jobs/job_status_widget.h"
 #include "ui/resource_paths.h"
 #include "ui/shelf/model_shelf_view.h"
+#include "ui/workspace/probes_panel.h"
 
 namespace vitscope::ui {
 
@@ -110,6 +111,18 @@ MainWindow::MainWindow(runtime::Explorer& explorer, QWidget* parent)
     messages_->showMessage(MessageBar::Level::Warning,
                            tr("%1 is not an image ViTScope can read: %2").arg(QFileInfo(path).fileName(), without_path(message, path)));
   });
+  auto* probes = static_cast<ProbesPanel*>(workspace_->panel(Panel::Probes));
+  connect(probes, &ProbesPanel::cueConflictImageFailed, this, [this](const QString& error) {
+    messages_->showMessage(MessageBar::Level::Error, tr("Could not make the cue-conflict image: %1").arg(error));
+  });
+  connect(probes, &ProbesPanel::cueConflictImageMade, this,
+          [this](const QImage& image, const QString& name) {
+            const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/cue-conflict";
+            QDir().mkpath(dir);
+            const QString path = QDir(dir).filePath(name + ".png");
+            if (!image.save(path)) return messages_->showMessage(MessageBar::Level::Error, tr("Could not save %1").arg(path));
+            gallery_.addPaths({path}, true);
+          });
   connect(&state_, &AppState::imageChanged, this, [this] {
     setWindowTitle(state_.imageName().isEmpty() ? tr("ViTScope") : tr("%1 — ViTScope").arg(state_.imageName()));
   });
@@ -145,7 +158,7 @@ void MainWindow::createActions() {
                        tr("Save the current panel as PNG, SVG or PDF, or its numbers as CSV or JSON"),
                        [this] { exportDialog({workspace_->currentPanel()}, workspace_->currentPanel()->title()); });
   export_all_ = make(tr("Export &Comparison…"), QKeySequence(tr("Ctrl+Shift+E")),
-                     tr("Save all four panels as one figure, or all their numbers"),
+                     tr("Save all panels as one figure, or all their numbers"),
                      [this] { exportDialog(workspace_->panels(), tr("comparison")); });
   copy_command_ = make(tr("Copy &Command"), QKeySequence(tr("Ctrl+Shift+C")),
                        tr("Copy the vitscope-cli command that computes the current panel's numbers"),
@@ -476,21 +489,21 @@ QString MainWindow::currentImagePath() const {
 QString MainWindow::cliCommand(const QList<ComparisonPanel*>& panels) const {
   QStringList models, metrics;
   for (const auto& c : comparison_.columns()) models << QString::fromStdString(c.info.path);
+  const QString path = currentImagePath();
+  const QString image = path.isEmpty() ? QStringLiteral("IMAGE") : path;
+  if (panels.size() == 1) return panels.first()->cliCommand(models, image);
   for (auto* p : panels)
     for (const auto& m : p->cliMetrics())
       if (!metrics.contains(m)) metrics << m;
-  const QString image = currentImagePath();
-  const QString out = QStringLiteral("vitscope-%1").arg(
-      panels.size() == 1 ? panels.first()->title().toLower() : QStringLiteral("comparison"));
-  return cli_command(models, image.isEmpty() ? QStringLiteral("IMAGE") : image, metrics, out);
+  return cli_command(models, image, metrics, QStringLiteral("vitscope-comparison"));
 }
 
 void MainWindow::copyCommand() {
-  if (workspace_->currentPanel()->cliMetrics().isEmpty())
+  const QString command = cliCommand({workspace_->currentPanel()});
+  if (command.isEmpty())
     return messages_->showMessage(MessageBar::Level::Info,
                                   tr("The %1 view has no vitscope-cli command yet; the other panels have one.")
                                       .arg(workspace_->currentPanel()->title()));
-  const QString command = cliCommand({workspace_->currentPanel()});
   QApplication::clipboard()->setText(command);
   statusBar()->showMessage(tr("Copied: %1").arg(command), 8000);
 }

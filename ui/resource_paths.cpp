@@ -20,4 +20,16 @@ QString resource_dir(const QString& name) {
   return {};
 }
 
+QString shared_data_path(const QString& relative) {
+  QStringList roots;
+  const QString env = qEnvironmentVariable("VITSCOPE_SHARED");
+  if (!env.isEmpty()) roots << env;
+  roots << QStringLiteral(VITSCOPE_SOURCE_RESOURCES "/../../shared");
+  for (const auto& root : roots) {
+    const QFileInfo candidate(QDir(root).filePath(relative));
+    if (candidate.exists()) return candidate.canonicalFilePath();
+  }
+  return {};
+}
+
 }  // namespace vitscope::ui

@@ -2,14 +2,18 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 #include <set>
+#include <thread>
 
 #include "core/analysis/attention_distance.h"
 #include "core/analysis/attention_entropy.h"
+#include "core/analysis/attention_maps.h"
 #include "core/analysis/fourier.h"
 #include "core/analysis/nmi.h"
 #include "core/analysis/representation.h"
 #include "core/analysis/rollout.h"
+#include "core/analysis/tsne.h"
 #include "core/io/image.h"
 
 namespace vitscope::runtime {
@@ -17,8 +21,9 @@ namespace vitscope::runtime {
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& dataset_metric_names() {
-  static const std::vector<std::string> names = {"attention-distance", "nmi", "entropy", "fourier",
-                                                 "svd",                "rollout", "pca", "cka"};
+  static const std::vector<std::string> names = {"attention-distance", "nmi",  "entropy", "fourier",
+                                                 "svd",                "rollout", "pca",   "cka",
+                                                 "attention-maps",     "tsne"};
   return names;
 }
 
@@ -65,6 +70,12 @@ nlohmann::json metric_definitions() {
           {"delta-log-amplitude", "per image (taps): ln|F| at the highest kept diagonal frequency minus DC, mean over "
                                   "channels (§3.6); depth k = tap 2k"},
           {"log-amplitude-spectrum", "per image (taps, g, g): mean over channels of ln(|FFT2| + 1e-6), DC centred (§3.6)"},
+          {"decoder-delta-log-amplitude",
+           "MAE decoder, per image (decoder taps): as delta-log-amplitude (§3.10). The encoder runs unmasked and the "
+           "decoder gets no mask tokens (every patch is visible): the mask ratio behind the paper's Fig. 11 is "
+           "unverified, and with masking the encoder's tokens do not form a grid. Decoder tap 0 (input after "
+           "decoder_embed and the decoder position table) is depth E (the encoder's depth), tap 2j is depth E + j"},
+          {"decoder-log-amplitude-spectrum", "MAE decoder, per image (decoder taps, g, g): as log-amplitude-spectrum"},
           {"effective-rank", "per image (taps): exp(entropy of σ/Σσ) of the L×D patch-token matrix (§3.5, recommended "
                              "definition; not centred)"},
           {"token-cosine-similarity", "per image (taps): mean pairwise cosine similarity of the patch tokens (§3.5)"},
@@ -73,29 +84,232 @@ nlohmann::json metric_definitions() {
                   "model 0 and each other model; features = mean of the patch tokens per image"}};
 }
 
-// Splits a batch so that captured attentions stay below ~256 MB (ViT-B/16: ~1.9 MB per image
-// and block, so 10 images at a time).
+// Splits a batch so that its captured attentions stay within a budget: 256 MB of CPU memory
+// (ViT-B/16: ~1.9 MB per image and block, so 11 images at a time), 2 GB on a GPU, where small
+// chunks would leave it idle.
 int64_t chunk_size(const model::Model& m, int64_t batch, bool attentions) {
   if (!attentions) return batch;
   const auto& c = m.config();
   const double per_image = double(c.depth) * c.num_heads * double(c.num_tokens()) * c.num_tokens() * 4.0;
-  return std::clamp<int64_t>(static_cast<int64_t>((256.0 * 1024 * 1024) / per_image), 1, batch);
+  const double budget = (m.device().is_cuda() ? 2048.0 : 256.0) * 1024 * 1024;
+  return std::clamp<int64_t>(static_cast<int64_t>(budget / per_image), 1, batch);
+}
+
+// What the requested metrics read from a forward pass, and nothing more.
+model::CaptureRequest capture_request(const model::Model& m, const DatasetAnalysisOptions& o) {
+  const int depth = m.config().depth;
+  model::CaptureRequest r;
+  if (wants(o, "attention-distance") || wants(o, "nmi") || wants(o, "entropy") || wants(o, "rollout"))
+    r = model::CaptureRequest::attentions_only(depth);
+  else if (wants(o, "attention-maps"))
+    r.attention_blocks = {o.attention_block < 0 ? depth - 1 : o.attention_block};
+  if (wants(o, "fourier") || wants(o, "svd") || wants(o, "cka")) {
+    r.taps = model::CaptureRequest::taps_only(depth).taps;
+  } else {
+    if (wants(o, "pca")) r.taps.push_back(2 * depth);
+    if (wants(o, "tsne")) r.taps.push_back(o.tsne_tap);
+  }
+  return r;
+}
+
+// §3.10: the MAE decoder's residual stream on the encoder's output (B, 1 + L, D) after its
+// final norm, with every patch visible (identity restore order, no mask token).
+model::Capture decoder_capture(model::Model& m, const torch::Tensor& encoded) {
+  const auto patches = encoded.size(1) - 1;
+  const auto identity = torch::arange(patches, encoded.options().dtype(torch::kLong)).expand({encoded.size(0), patches});
+  model::Capture capture;
+  m.mae_decoder->forward(encoded, identity, model::CaptureRequest::taps_only(m.mae_decoder->config.depth), &capture);
+  return capture;
+}
+
+analysis::AttentionQuery patch_query(const DatasetAnalysisOptions& o, int grid) {
+  const auto [row, col] = attention_maps_query(o, grid);
+  return analysis::AttentionQuery::patch(row, col);
+}
+
+// Whether every captured activation of image b is finite.
+bool finite_activations(const model::Capture& cap, int64_t b) {
+  auto finite = [&](const std::vector<torch::Tensor>& tensors) {
+    return std::all_of(tensors.begin(), tensors.end(), [&](const torch::Tensor& t) {
+      return !t.defined() || torch::isfinite(t[b]).all().item<bool>();
+    });
+  };
+  return finite(cap.taps) && finite(cap.attentions);
+}
+
+// Pictures of images c0 .. c0 + n - 1 of the batch (global indices first_index + 0 .. n - 1)
+// while below max_pictures. Images with NaN/Inf activations get none: an SVD of NaN fails and a
+// NaN map would be drawn as noise.
+void emit_pictures(const model::Model& m, int model_index, const model::Capture& cap,
+                   const std::vector<const ImageItem*>& items, int64_t c0, int64_t n, int64_t first_index,
+                   const DatasetAnalysisOptions& o, std::vector<std::string>& skipped) {
+  const int depth = m.config().depth;
+  const int block = o.attention_block < 0 ? depth - 1 : o.attention_block;
+  for (int64_t b = 0; b < n && first_index + b < o.max_pictures; ++b) {
+    const auto& item = *items[c0 + b];
+    if (!finite_activations(cap, b)) {
+      skipped.push_back(item.path + ": " + m.card.name + ": no pictures (NaN/Inf activations)");
+      continue;
+    }
+    if (wants(o, "rollout")) {
+      std::vector<torch::Tensor> attentions;
+      for (const auto& a : cap.attentions) attentions.push_back(a.narrow(0, b, 1));
+      const auto rollout = analysis::attention_rollout(attentions);
+      o.on_picture(model_index, item, "rollout",
+                   analysis::rollout_map(rollout, cap.num_prefix_tokens, cap.grid_h, cap.grid_w,
+                                         analysis::AttentionQuery::cls())[0]);
+    }
+    if (wants(o, "pca"))
+      o.on_picture(model_index, item, "pca",
+                   analysis::pca_rgb(cap.patch_tokens(2 * depth).narrow(0, b, 1), cap.grid_h, cap.grid_w)[0]);
+    if (wants(o, "attention-maps")) {
+      // (heads + 1, g, g): every head, then the mean of the per-head maps (§3.1). CLS only for
+      // models that have one.
+      std::vector<std::pair<std::string, analysis::AttentionQuery>> queries = {
+          {"attention-query", patch_query(o, cap.grid_h)}};
+      if (cap.num_prefix_tokens > 0) queries.insert(queries.begin(), {"attention-cls", analysis::AttentionQuery::cls()});
+      for (const auto& [kind, query] : queries) {
+        const auto heads = analysis::head_attention_maps(cap, block, static_cast<int>(b), query);
+        o.on_picture(model_index, item, kind, torch::cat({heads, heads.mean(0, /*keepdim=*/true)}));
+      }
+    }
+  }
+}
+
+// The tokens t-SNE is run on, gathered over the first batches.
+struct TsneTokens {
+  std::vector<torch::Tensor> tokens;  // (L, D) per kept image, CPU
+  std::vector<int64_t> image_index;
+  std::vector<int> label;
+  std::vector<int64_t> left_out;
+  int64_t images_seen = 0;
+};
+
+void collect_tsne_tokens(const model::Capture& cap, int tap, const std::vector<const ImageItem*>& items,
+                         int64_t first_in_batch, int64_t first_index, int limit, TsneTokens& into) {
+  const auto tokens = cap.patch_tokens(tap).to(torch::kCPU, torch::kFloat);
+  for (int64_t b = 0; b < tokens.size(0) && into.images_seen < limit; ++b, ++into.images_seen) {
+    const auto t = tokens[b];
+    if (!torch::isfinite(t).all().item<bool>()) {
+      into.left_out.push_back(first_index + b);
+      continue;
+    }
+    into.tokens.push_back(t);
+    into.image_index.push_back(first_index + b);
+    into.label.push_back(items[first_in_batch + b]->label);
+  }
+}
+
+TokenTsne token_tsne(const TsneTokens& collected, int tap, uint64_t seed) {
+  TokenTsne t;
+  t.tap = tap;
+  t.left_out = collected.left_out;
+  if (collected.tokens.size() < 2) return t;  // nothing to embed: every image was left out
+  analysis::TsneOptions options;
+  options.seed = seed;
+  auto result = analysis::tsne(torch::cat(collected.tokens), options);
+  t.embedding = result.embedding.to(torch::kCPU, torch::kFloat);
+  const auto per_image = collected.tokens.front().size(0);
+  for (size_t i = 0; i < collected.tokens.size(); ++i)
+    for (int64_t k = 0; k < per_image; ++k) {
+      t.image_index.push_back(collected.image_index[i]);
+      t.label.push_back(collected.label[i]);
+    }
+  t.kl_divergence = result.kl_divergence;
+  t.metadata = result.metadata;
+  t.metadata["tap"] = std::to_string(tap) + " (residual stream, pre-final-norm; tap 2k = block k after its MLP, §5 "
+                      "pitfall 4; the notebook's default is 10)";
+  t.metadata["tokens"] = "patch tokens of the first " + std::to_string(collected.images_seen) +
+                         " images, raw (no normalisation or PCA, §3.4 step 1)";
+  return t;
+}
+
+// One batch ready for the models: the images that decoded, and for every model its input batch
+// (B, 3, S, S), resized and normalised as its card says, on the CPU.
+struct InputBatch {
+  std::vector<const ImageItem*> items;
+  std::vector<torch::Tensor> inputs;  // per model
+  std::vector<std::string> skipped;
+};
+
+// Decodes images[start, end) and prepares every model's input, spread over a few threads (the
+// models' forward passes run meanwhile on the previous batch).
+InputBatch prepare_batch(const std::vector<ImageItem>& images, size_t start, size_t end,
+                         const std::vector<model::Model*>& models) {
+  struct Prepared {
+    std::vector<torch::Tensor> per_model;
+    std::string error;
+  };
+  auto prepare = [&](size_t i) {
+    Prepared p;
+    try {
+      const auto pixels = io::load_image(images[i].path);
+      for (const auto* m : models)
+        p.per_model.push_back(
+            io::normalize(io::resize_for_model(pixels, m->config().image_size, m->card.preprocess), m->card.preprocess));
+    } catch (const std::exception& e) {
+      p.error = e.what();
+    }
+    return p;
+  };
+  const size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency() / 2, 1, 8);
+  std::vector<Prepared> prepared(end - start);
+  std::vector<std::future<void>> running;
+  for (size_t w = 0; w < workers; ++w)
+    running.push_back(std::async(std::launch::async, [&, w] {
+      for (size_t i = start + w; i < end; i += workers) prepared[i - start] = prepare(i);
+    }));
+  for (auto& r : running) r.get();
+
+  InputBatch batch;
+  std::vector<std::vector<torch::Tensor>> per_model(models.size());
+  for (size_t i = start; i < end; ++i) {
+    auto& p = prepared[i - start];
+    if (!p.error.empty()) {
+      batch.skipped.push_back(p.error);
+      continue;
+    }
+    batch.items.push_back(&images[i]);
+    for (size_t m = 0; m < models.size(); ++m) per_model[m].push_back(std::move(p.per_model[m]));
+  }
+  if (!batch.items.empty())
+    for (auto& inputs : per_model) batch.inputs.push_back(torch::stack(inputs));
+  return batch;
 }
 
 }  // namespace
+
+std::pair<int, int> attention_maps_query(const DatasetAnalysisOptions& o, int grid) {
+  if (!o.attention_query) return {8 * grid / 14, 3 * grid / 14};
+  const auto [row, col] = *o.attention_query;
+  if (row < 0 || col < 0 || row >= grid || col >= grid)
+    throw std::invalid_argument("attention-maps: query (" + std::to_string(row) + ", " + std::to_string(col) +
+                                ") is outside a model's " + std::to_string(grid) + "x" + std::to_string(grid) +
+                                " patch grid");
+  return {row, col};
+}
 
 DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::vector<ImageItem>& images,
                                 const DatasetAnalysisOptions& o) {
   if (models.empty()) throw std::invalid_argument("no model to analyse");
   if (images.empty()) throw std::invalid_argument("no images to analyse");
+  if (o.batch_size < 1) throw std::invalid_argument("the batch size must be positive");
   for (const auto& m : o.metrics)
     if (std::find(dataset_metric_names().begin(), dataset_metric_names().end(), m) == dataset_metric_names().end())
       throw std::invalid_argument("unknown metric '" + m + "'");
   const bool want_cka = wants(o, "cka");
   if (want_cka && models.size() < 2) throw std::invalid_argument("cka compares models: give at least two");
   if (want_cka && o.batch_size < 4) throw std::invalid_argument("cka needs batches of at least 4 images");
-  const bool need_attn = wants(o, "attention-distance") || wants(o, "nmi") || wants(o, "entropy") || wants(o, "rollout");
-  const bool need_taps = wants(o, "fourier") || wants(o, "svd") || wants(o, "pca") || want_cka;
+  for (auto* m : models) {
+    const int depth = m->config().depth;
+    if (wants(o, "attention-maps") && o.attention_block >= depth)
+      throw std::invalid_argument("attention-maps: block " + std::to_string(o.attention_block) + " does not exist in " +
+                                  m->card.name + " (" + std::to_string(depth) + " blocks, 0-based)");
+    if (wants(o, "tsne") && (o.tsne_tap < 0 || o.tsne_tap > 2 * depth))
+      throw std::invalid_argument("tsne: tap " + std::to_string(o.tsne_tap) + " does not exist in " + m->card.name +
+                                  " (taps 0.." + std::to_string(2 * depth) + ")");
+    if (wants(o, "attention-maps")) patch_query(o, m->config().grid());  // reject a bad query before any work
+  }
 
   DatasetAnalysis out;
   for (auto* m : models) {
@@ -107,41 +321,37 @@ DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::ve
   }
   for (size_t j = 1; want_cka && j < models.size(); ++j)
     out.cka.emplace_back(models[0]->config().depth + 1, models[j]->config().depth + 1);
+  std::vector<TsneTokens> tsne_tokens(models.size());
 
   torch::NoGradGuard no_grad;
   int64_t index = o.first_index;  // global index of the next image (RunningStats image index)
+  // The next batch is decoded and prepared on other threads while this one runs through the
+  // models; at most two batches of inputs are held at a time.
+  auto prepare_from = [&](size_t first) {
+    return std::async(std::launch::async, prepare_batch, std::cref(images), first,
+                      std::min<size_t>(images.size(), first + o.batch_size), std::cref(models));
+  };
+  auto next = prepare_from(0);
   for (size_t start = 0; start < images.size(); start += o.batch_size) {
     if (o.cancel && o.cancel->is_cancelled()) throw Cancelled();
-    // Decode the batch once; every model resizes it to its own input.
-    std::vector<torch::Tensor> pixels;
-    std::vector<const ImageItem*> items;
-    for (size_t i = start; i < std::min(images.size(), start + o.batch_size); ++i) {
-      try {
-        pixels.push_back(io::load_image(images[i].path));
-        items.push_back(&images[i]);
-      } catch (const std::exception& e) {
-        out.skipped.push_back(e.what());
-      }
-    }
-    if (pixels.empty()) continue;
-    const auto B = static_cast<int64_t>(pixels.size());
+    auto prepared = next.get();
+    if (start + o.batch_size < images.size()) next = prepare_from(start + o.batch_size);
+    out.skipped.insert(out.skipped.end(), prepared.skipped.begin(), prepared.skipped.end());
+    if (prepared.items.empty()) continue;
+    const auto B = static_cast<int64_t>(prepared.items.size());
     std::vector<std::vector<torch::Tensor>> cka_features(models.size());
     for (size_t mi = 0; mi < models.size(); ++mi) {
       auto& m = *models[mi];
       auto& stats = out.models[mi].stats;
-      std::vector<torch::Tensor> inputs;
-      for (const auto& p : pixels)
-        inputs.push_back(io::normalize(io::resize_for_model(p, m.config().image_size, m.card.preprocess), m.card.preprocess));
-      auto batch = torch::stack(inputs).to(m.device());
-      model::CaptureRequest request;
-      if (need_attn) request.attention_blocks = model::CaptureRequest::attentions_only(m.config().depth).attention_blocks;
-      if (need_taps) request.taps = model::CaptureRequest::taps_only(m.config().depth).taps;
-      const auto chunk = chunk_size(m, B, need_attn);
+      auto batch = prepared.inputs[mi].to(m.device());
+      if (o.input_transform) batch = o.input_transform(batch);
+      const auto request = capture_request(m, o);
+      const auto chunk = chunk_size(m, B, !request.attention_blocks.empty());
       std::vector<torch::Tensor> image_vectors;  // per even tap, (B, D), for CKA
       for (int64_t c0 = 0; c0 < B; c0 += chunk) {
         const auto n = std::min(chunk, B - c0);
         model::Capture cap;
-        m.encoder->forward_features(batch.narrow(0, c0, n), request, &cap);
+        const auto encoded = m.encoder->forward_features(batch.narrow(0, c0, n), request, &cap);
         const int64_t first = index + c0;
         if (wants(o, "attention-distance")) stats.add("attention-distance", analysis::attention_distance_table(cap).per_image, first);
         if (wants(o, "nmi")) stats.add("nmi", analysis::nmi_table(cap).per_image, first);
@@ -150,6 +360,11 @@ DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::ve
           auto f = analysis::fourier_analysis(cap);
           stats.add("delta-log-amplitude", f.per_image_delta, first);
           stats.add("log-amplitude-spectrum", f.per_image_spectrum, first);
+          if (m.mae_decoder) {
+            auto d = analysis::fourier_analysis(decoder_capture(m, encoded));
+            stats.add("decoder-delta-log-amplitude", d.per_image_delta, first);
+            stats.add("decoder-log-amplitude-spectrum", d.per_image_spectrum, first);
+          }
         }
         if (wants(o, "svd")) {
           auto g = analysis::token_geometry(cap);
@@ -157,21 +372,9 @@ DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::ve
           stats.add("token-cosine-similarity", g.mean_cosine_similarity, first);
           stats.add("singular-values", g.singular_values, first);
         }
-        if (o.on_picture) {
-          for (int64_t b = 0; b < n && first + b < o.max_pictures; ++b) {
-            const auto& item = *items[c0 + b];
-            if (wants(o, "rollout")) {
-              auto r = analysis::attention_rollout(cap);
-              auto map = analysis::rollout_map(r.matrix.narrow(0, b, 1), cap.num_prefix_tokens, cap.grid_h, cap.grid_w,
-                                               analysis::AttentionQuery::cls())[0];
-              o.on_picture(static_cast<int>(mi), item, "rollout", map);
-            }
-            if (wants(o, "pca")) {
-              auto last = cap.patch_tokens(2 * m.config().depth).narrow(0, b, 1);
-              o.on_picture(static_cast<int>(mi), item, "pca", analysis::pca_rgb(last, cap.grid_h, cap.grid_w)[0]);
-            }
-          }
-        }
+        if (o.on_picture) emit_pictures(m, static_cast<int>(mi), cap, prepared.items, c0, n, first, o, out.skipped);
+        if (wants(o, "tsne"))
+          collect_tsne_tokens(cap, o.tsne_tap, prepared.items, c0, first, o.tsne_images, tsne_tokens[mi]);
         if (want_cka) {
           std::vector<torch::Tensor> v;
           for (int t = 0; t <= 2 * m.config().depth; t += 2) v.push_back(cap.patch_tokens(t).mean(1));
@@ -188,6 +391,9 @@ DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::ve
     out.images += B;
     if (o.progress) o.progress(static_cast<int64_t>(std::min(images.size(), start + o.batch_size)), images.size());
   }
+  if (wants(o, "tsne"))
+    for (size_t mi = 0; mi < models.size(); ++mi)
+      out.tsne.push_back(token_tsne(tsne_tokens[mi], o.tsne_tap, o.tsne_seed));
   return out;
 }
 
@@ -230,64 +436,6 @@ void DatasetAnalysis::merge(const DatasetAnalysis& other) {
   for (size_t i = 0; i < cka.size(); ++i) cka[i].merge(other.cka[i]);
   images += other.images;
   skipped.insert(skipped.end(), other.skipped.begin(), other.skipped.end());
-}
-
-}  // namespace vitscope::runtime
-
-#include "core/io/dataset.h"
-#include "core/train/evaluation.h"
-
-namespace vitscope::runtime {
-
-namespace {
-
-// (N, depth, D) mean patch token of every block output, on the CPU.
-torch::Tensor depth_features(model::Model& m, const io::ImageDataset& data, const CancelToken* cancel) {
-  torch::NoGradGuard no_grad;
-  const auto& c = m.config();
-  model::CaptureRequest request;
-  for (int k = 1; k <= c.depth; ++k) request.taps.push_back(2 * k);
-  std::vector<torch::Tensor> out;
-  const int64_t batch = 128;
-  for (int64_t i = 0; i < data.size(); i += batch) {
-    if (cancel && cancel->is_cancelled()) throw Cancelled();
-    auto x = data.images.narrow(0, i, std::min(batch, data.size() - i)).to(m.device(), torch::kFloat32) / 255.0;
-    if (x.size(-1) != c.image_size)
-      x = torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
-                                                     .size(std::vector<int64_t>{c.image_size, c.image_size})
-                                                     .mode(torch::kBilinear)
-                                                     .align_corners(false));
-    x = io::normalize(x, m.card.preprocess);
-    model::Capture cap;
-    m.encoder->forward_features(x, request, &cap);
-    std::vector<torch::Tensor> per_depth;
-    for (int k = 1; k <= c.depth; ++k) per_depth.push_back(cap.patch_tokens(2 * k).mean(1));
-    out.push_back(torch::stack(per_depth, 1).to(torch::kCPU));
-  }
-  return torch::cat(out);
-}
-
-}  // namespace
-
-DepthProbe probe_per_depth(model::Model& m, const io::ImageDataset& train, const io::ImageDataset& test,
-                           int probe_epochs, const CancelToken* cancel) {
-  if (train.num_classes() < 2) throw std::invalid_argument("linear probing needs a labelled training set with 2+ classes");
-  auto ftrain = depth_features(m, train, cancel), ftest = depth_features(m, test, cancel);
-  auto ltrain = train.labels.to(torch::kCPU), ltest = test.labels.to(torch::kCPU);
-  DepthProbe p;
-  train::LinearProbeOptions lp;
-  lp.epochs = probe_epochs;
-  for (int64_t k = 0; k < ftrain.size(1); ++k) {
-    if (cancel && cancel->is_cancelled()) throw Cancelled();
-    auto a = ftrain.select(1, k).contiguous(), b = ftest.select(1, k).contiguous();
-    p.linear_top1.push_back(train::linear_probe(a, ltrain, b, ltest, train.num_classes(), lp).test_top1);
-    p.knn_top1.push_back(train::knn_top1(a, ltrain, b, ltest, train.num_classes()));
-  }
-  p.protocol = "feature: mean of the patch tokens of block k's output (residual stream before the final norm); "
-               "linear: standardised features, AdamW lr 1e-3, " + std::to_string(probe_epochs) +
-               " epochs (train::linear_probe); kNN: k = 20, cosine, T = 0.07. The paper's protocol is unverified "
-               "(paper-analyses.md §3.9)";
-  return p;
 }
 
 }  // namespace vitscope::runtime

@@ -33,6 +33,10 @@ struct ImageList {
 };
 ImageList list_images(const std::string& root);
 
+// A function applied to every model input batch (B, 3, S, S), normalised, at the model's input
+// size, before the forward pass (e.g. the frequency filters of §3.7).
+using InputTransform = std::function<torch::Tensor(const torch::Tensor&)>;
+
 struct DatasetAnalysisOptions {
   std::vector<std::string> metrics;   // from dataset_metric_names()
   int batch_size = 32;
@@ -42,16 +46,39 @@ struct DatasetAnalysisOptions {
   // Called after each batch with (images done, total); may be empty.
   std::function<void(int64_t, int64_t)> progress;
   const CancelToken* cancel = nullptr;
-  // Per-image pictures (rollout / PCA-RGB), called for the first `max_pictures` images.
+  InputTransform input_transform;     // empty: the inputs as decoded
+  // Per-image pictures (rollout, PCA-RGB, attention maps), for the first `max_pictures` images.
+  // Images whose activations are not finite get none (their index is reported in `skipped`).
   int max_pictures = 16;
-  std::function<void(int model, const ImageItem& item, const std::string& kind, const torch::Tensor& rgb)> on_picture;
+  std::function<void(int model, const ImageItem& item, const std::string& kind, const torch::Tensor& picture)> on_picture;
+  // "attention-maps" (§3.1): the block (0-based, -1 = the last) and the patch query (row, col)
+  // shown besides CLS; nullopt: the notebook's query (row 8, column 3 of a 14 x 14 grid) scaled
+  // to each model's grid.
+  int attention_block = -1;
+  std::optional<std::pair<int, int>> attention_query;
+  // "tsne" (§3.4): the patch tokens of the first `tsne_images` images at residual-stream tap
+  // `tsne_tap` (the notebook's default 10 = block 5 after its MLP, §5 pitfall 4).
+  int tsne_images = 16;
+  int tsne_tap = 10;
+  uint64_t tsne_seed = 0;
 };
 
 struct ModelStatistics {
   std::string name;
   nlohmann::json card;
-  analysis::RunningStats stats;  // metric -> per-image values (see metric_shape in the .cpp)
+  analysis::RunningStats stats;  // metric -> per-image values (see metric_definitions in the .cpp)
   nlohmann::json definitions;    // metric -> what was measured (spec section, choices)
+};
+
+// Token-level t-SNE of one model (§3.4): one point per patch token of the first images.
+struct TokenTsne {
+  int tap = 0;
+  torch::Tensor embedding;             // (tokens, 2) fp32 CPU; undefined when < 2 images had finite tokens
+  std::vector<int64_t> image_index;    // per token: global index of its image
+  std::vector<int> label;              // per token: its image's class, -1 = none
+  std::vector<int64_t> left_out;       // images with NaN/Inf tokens (global index)
+  double kl_divergence = 0.0;
+  analysis::Metadata metadata;
 };
 
 struct DatasetAnalysis {
@@ -60,32 +87,20 @@ struct DatasetAnalysis {
   int64_t images = 0;
   // CKA between model 0 and every other model, block outputs (even taps), image-level vectors.
   std::vector<analysis::MinibatchCka> cka;
+  // Per model when "tsne" was asked for. Computed on the first images of this run: not part of
+  // the mergeable statistics (to_json / merge leave it out).
+  std::vector<TokenTsne> tsne;
   nlohmann::json to_json() const;           // mergeable: stats + CKA sums + skipped
   static DatasetAnalysis from_json(const nlohmann::json& j);
   void merge(const DatasetAnalysis& other);  // same models and metrics, other images
 };
 
+// The patch query (row, col) of "attention-maps" on a model's grid x grid patches: the option's,
+// or the notebook's query (row 8, column 3 of 14) scaled to the grid. Throws
+// std::invalid_argument when it lies outside the grid.
+std::pair<int, int> attention_maps_query(const DatasetAnalysisOptions& options, int grid);
+
 DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::vector<ImageItem>& images,
                                 const DatasetAnalysisOptions& options);
-
-}  // namespace vitscope::runtime
-
-namespace vitscope::io {
-struct ImageDataset;
-}
-
-namespace vitscope::runtime {
-
-// §3.9 linear probing across depth: for each block output (tap 2k, k = 1..depth) the mean of the
-// patch tokens of every image is a feature; a linear classifier is trained on `train` and scored
-// on `test` (train::linear_probe: standardised features, AdamW). The paper's exact protocol is
-// unverified (paper-analyses.md §3.9): the choice is returned in `protocol`.
-struct DepthProbe {
-  std::vector<double> linear_top1;  // per depth 1..depth
-  std::vector<double> knn_top1;     // per depth, k = 20 cosine kNN
-  std::string protocol;
-};
-DepthProbe probe_per_depth(model::Model& model, const io::ImageDataset& train, const io::ImageDataset& test,
-                           int probe_epochs, const CancelToken* cancel = nullptr);
 
 }  // namespace vitscope::runtime

@@ -12,6 +12,7 @@
 #include "core/analysis/attention_distance.h"
 #include "core/analysis/attention_entropy.h"
 #include "core/analysis/attention_maps.h"
+#include "core/analysis/cue_conflict_maker.h"
 #include "core/analysis/fourier.h"
 #include "core/analysis/nmi.h"
 #include "core/analysis/representation.h"
@@ -21,6 +22,7 @@
 #include "core/model/masking.h"
 #include "core/model/reconstruction.h"
 #include "core/runtime/device.h"
+#include "core/runtime/probes.h"
 
 namespace vitscope::runtime {
 
@@ -109,6 +111,8 @@ ModelInfo describe_model(const std::string& id, const model::LoadedModel& loaded
   info.embed_dim = c.embed_dim;
   info.num_prefix_tokens = c.num_prefix_tokens();
   info.parameters = m.num_parameters();
+  info.num_classes = c.num_classes;
+  info.class_names = m.card.class_names;
   info.can_reconstruct = m.can_reconstruct();
   info.has_mae_decoder = static_cast<bool>(m.mae_decoder);
   info.reconstruction_kind = m.mae_decoder ? "MAE" : (m.simmim_head ? "SimMIM" : "");
@@ -210,10 +214,17 @@ struct Explorer::State {
     std::string name;
     torch::Tensor pixels;  // (3, H, W) float [0, 1], CPU
   };
+  // The probe image (runtime::probe_image) and its views, made once per image.
+  struct ProbeViewsEntry {
+    torch::Tensor original;
+    analysis::ProbeViews views;
+    std::vector<std::string> descriptions;
+  };
   mutable std::mutex mutex;
   torch::Device device{torch::kCPU};
   std::map<std::string, std::shared_ptr<LoadedEntry>> models;
   std::map<std::string, ImageEntry> images;
+  std::map<std::string, std::shared_ptr<const ProbeViewsEntry>> probe_views;
   int next_id = 1;
   // LRU of analyses, bounded by bytes so ViT-B captures cannot fill the memory.
   std::list<std::pair<std::string, std::shared_ptr<const ImageAnalysis::Impl>>> cache;
@@ -230,6 +241,24 @@ struct Explorer::State {
     auto it = images.find(id);
     if (it == images.end()) throw std::runtime_error("no image with id " + id);
     return it->second;
+  }
+  // The probe views of an image, made on first use (outside the lock: GrabCut and stylisation
+  // take a moment).
+  std::shared_ptr<const ProbeViewsEntry> probe_views_of(const std::string& image_id) {
+    torch::Tensor pixels;
+    {
+      std::lock_guard lock(mutex);
+      if (auto it = probe_views.find(image_id); it != probe_views.end()) return it->second;
+      pixels = image_entry(image_id).pixels;
+    }
+    auto entry = std::make_shared<ProbeViewsEntry>();
+    entry->original = runtime::probe_image(pixels);
+    const auto transforms = analysis::standard_probe_transforms();
+    entry->views = analysis::probe_views(entry->original, transforms);
+    for (const auto& t : transforms) entry->descriptions.push_back(t.description);
+    std::lock_guard lock(mutex);
+    if (images.count(image_id)) probe_views[image_id] = entry;
+    return entry;
   }
   void drop_cache_where(const std::function<bool(const std::string&)>& pred) {
     for (auto it = cache.begin(); it != cache.end();) {
@@ -371,6 +400,7 @@ std::string Explorer::add_image_rgb(const RgbImage& image, const std::string& na
 void Explorer::remove_image(const std::string& id) {
   std::lock_guard lock(state_->mutex);
   state_->images.erase(id);
+  state_->probe_views.erase(id);
   const std::string suffix = "|" + id;
   state_->drop_cache_where([&](const std::string& k) {
     return k.size() >= suffix.size() && k.compare(k.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -515,6 +545,146 @@ ReconstructionView Explorer::reconstruct(const std::string& model_id, const std:
   v.borrowed_patch_statistics = r.borrowed_patch_statistics;
   v.kind = info.reconstruction_kind;
   return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shape-vs-texture probes
+
+namespace {
+
+std::string explorer_definition(const analysis::Metadata& metadata) {
+  std::string text;
+  for (const auto& [key, value] : metadata) text += key + ": " + value + "\n";
+  return text;
+}
+
+}  // namespace
+
+std::vector<ProbeView> Explorer::probe_view_kinds() {
+  std::vector<ProbeView> out;
+  for (const auto& t : analysis::standard_probe_transforms()) out.push_back({t.name, analysis::cue_name(t.keeps), t.description, {}});
+  return out;
+}
+
+std::vector<ProbeView> Explorer::probe_views(const std::string& image_id) {
+  const auto entry = state_->probe_views_of(image_id);
+  std::vector<ProbeView> out;
+  for (size_t v = 0; v < entry->views.names.size(); ++v)
+    out.push_back({entry->views.names[v], analysis::cue_name(entry->views.keeps[v]), entry->descriptions[v],
+                   explorer_rgb(entry->views.images[static_cast<int64_t>(v)])});
+  return out;
+}
+
+ImageProbe Explorer::probe_image(const std::string& model_id, const std::string& image_id, const CancelToken* cancel) {
+  std::shared_ptr<State::LoadedEntry> entry;
+  {
+    std::lock_guard lock(state_->mutex);
+    entry = state_->model_entry(model_id);
+  }
+  const auto views = state_->probe_views_of(image_id);
+  if (cancel && cancel->is_cancelled()) throw Cancelled();
+  analysis::LabelFreeResult label_free;
+  analysis::FrequencyProbeResult frequency;
+  {
+    std::lock_guard fwd(entry->forward_mutex);
+    auto& m = entry->loaded.model;
+    const auto features = block_features(m);
+    const auto& original = views->original;
+    const auto reference = analysis::reference_features(features, original.size(1), original.size(2), original.options());
+    label_free = analysis::summarize_label_free(analysis::image_view_similarity(features, reference, original, views->views),
+                                                views->views.names, views->views.keeps);
+    if (cancel && cancel->is_cancelled()) throw Cancelled();
+    frequency = analysis::frequency_probe(features, model_sized(original.unsqueeze(0), m));
+  }
+  ImageProbe p;
+  p.views = views->views.names;
+  for (auto k : views->views.keeps) p.keeps.push_back(analysis::cue_name(k));
+  for (int64_t v = 0; v < label_free.mean_similarity.size(0); ++v) p.similarity.push_back(explorer_doubles(label_free.mean_similarity[v]));
+  p.index_per_block = explorer_doubles(label_free.index_per_layer);
+  p.shape_reliance_index = label_free.shape_reliance_index;
+  p.cutoffs = frequency.cutoffs;
+  p.low_pass = explorer_doubles(frequency.low_pass.select(1, -1));
+  p.high_pass = explorer_doubles(frequency.high_pass.select(1, -1));
+  p.definition = explorer_definition(label_free.metadata) + explorer_definition(frequency.metadata);
+  return p;
+}
+
+HeadTrainingReport Explorer::train_head(const std::string& model_id, const std::string& data_path, int max_per_class,
+                                        const ProgressFn& progress, const CancelToken* cancel) {
+  std::shared_ptr<State::LoadedEntry> entry;
+  {
+    std::lock_guard lock(state_->mutex);
+    entry = state_->model_entry(model_id);
+  }
+  // Trained on a copy, so analyses of the model go on meanwhile; installed at the end.
+  model::Model copy;
+  {
+    std::lock_guard fwd(entry->forward_mutex);
+    copy = clone_model(entry->loaded.model);
+  }
+  HeadTrainingOptions options;
+  options.max_per_class = options.max_test_per_class = max_per_class;
+  const auto r = train_linear_head(copy, data_path, options, progress, cancel);
+  {
+    std::lock_guard fwd(entry->forward_mutex);
+    auto& m = entry->loaded.model;
+    install_classifier(m, copy.encoder->head->weight, copy.encoder->head->bias, r.class_names);
+    m.card.metrics["classifier_head"] = copy.card.metrics["classifier_head"];
+  }
+  {
+    std::lock_guard lock(state_->mutex);
+    entry->info = describe_model(model_id, entry->loaded);
+  }
+  return {r.train_top1, r.test_top1, r.train_images, r.test_images, r.test_source};
+}
+
+ShapeBiasReport Explorer::measure_shape_bias(const std::string& model_id, const std::string& stimuli_dir,
+                                             const std::string& mapping_file, const ProgressFn& progress,
+                                             const CancelToken* cancel) {
+  std::shared_ptr<State::LoadedEntry> entry;
+  {
+    std::lock_guard lock(state_->mutex);
+    entry = state_->model_entry(model_id);
+  }
+  const auto stimuli = read_cue_conflict_stimuli(stimuli_dir);
+  ShapeBiasMeasurement m;
+  {
+    std::lock_guard fwd(entry->forward_mutex);
+    auto& model = entry->loaded.model;
+    m = runtime::measure_shape_bias(model, stimuli, class_mapping_for(model, mapping_file, &stimuli), {}, progress, cancel);
+  }
+  ShapeBiasReport r;
+  r.classifier = m.classifier;
+  r.mapping = m.mapping.source;
+  const auto& o = m.result.overall;
+  r.trials = o.trials;
+  r.shape_hits = o.shape_hits;
+  r.texture_hits = o.texture_hits;
+  r.excluded_same_class = m.result.excluded_same_class;
+  r.excluded_unmapped = m.result.excluded_unmapped;
+  r.shape_bias = o.shape_bias();
+  r.shape_hit_rate = o.shape_hit_rate();
+  r.texture_hit_rate = o.texture_hit_rate();
+  for (const auto& [category, c] : m.result.per_category)
+    r.per_category.push_back({category, c.trials, c.shape_hits, c.texture_hits, c.shape_bias()});
+  r.silhouette_accuracy = m.silhouette_accuracy;
+  r.edge_accuracy = m.edge_accuracy;
+  r.json = m.to_json().dump(2);
+  return r;
+}
+
+RgbImage Explorer::make_cue_conflict(const std::string& shape_image_id, const std::string& texture_path, bool outline,
+                                     bool transfer) {
+  torch::Tensor pixels;
+  {
+    std::lock_guard lock(state_->mutex);
+    pixels = state_->image_entry(shape_image_id).pixels;
+  }
+  const auto texture = io::load_image(texture_path);
+  analysis::CueConflictOptions o;
+  o.shape = outline ? analysis::ShapeCue::Outline : analysis::ShapeCue::Silhouette;
+  o.texture = transfer ? analysis::TextureFill::Transfer : analysis::TextureFill::Tiling;
+  return explorer_rgb(analysis::make_cue_conflict(runtime::probe_image(pixels), runtime::probe_image(texture), o));
 }
 
 }  // namespace vitscope::runtime

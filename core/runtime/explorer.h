@@ -8,11 +8,14 @@
 //   ImageAnalysis::attention_map(…) etc. — cheap views of a cached analysis (layer / head /
 //                                          query changes redraw from these within a frame)
 //   Explorer::reconstruct(model, image, mask)
+//   Explorer::probe_image / train_head / measure_shape_bias — shape-vs-texture probes
+//                                          (docs/PROBES.md, core/runtime/probes.h)
 //
 // All Explorer methods are thread-safe and synchronous; the UI calls the heavy ones on worker
 // threads and passes a CancelToken.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +65,8 @@ struct ModelInfo {
   int image_size = 0, patch_size = 0, grid = 0, depth = 0, heads = 0, embed_dim = 0;
   int num_prefix_tokens = 1;
   int64_t parameters = 0;
+  int num_classes = 0;                   // classifier outputs; 0 = no classifier head
+  std::vector<std::string> class_names;  // its labels, when known
   bool can_reconstruct = false;
   bool has_mae_decoder = false;
   std::string reconstruction_kind;  // "MAE", "SimMIM" or ""
@@ -125,6 +130,51 @@ struct ReconstructionView {
   std::string kind;           // "MAE" or "SimMIM"
 };
 
+// A probe view of an image (docs/PROBES.md): the picture and which cue it keeps.
+struct ProbeView {
+  std::string name;         // "patch-shuffle-4", "silhouette", …
+  std::string keeps;        // "shape" or "texture"
+  std::string description;
+  RgbImage image;           // at the probe size (224 × 224)
+};
+
+// The label-free and frequency probes of one model on one image.
+struct ImageProbe {
+  std::vector<std::string> views, keeps;          // as probe_views
+  std::vector<std::vector<double>> similarity;    // per view, per block 1..depth: s_l(x, v)
+  std::vector<double> index_per_block;            // shape-keeping minus texture-keeping mean
+  double shape_reliance_index = 0;                // mean over blocks
+  std::vector<double> cutoffs;                    // fractions of Nyquist
+  std::vector<double> low_pass, high_pass;        // similarity at the last block per cut-off
+  std::string definition;                         // the formulas, one per line
+};
+
+struct ShapeBiasCategory {
+  std::string category;
+  int64_t trials = 0, shape_hits = 0, texture_hits = 0;
+  std::optional<double> shape_bias;
+};
+
+// Cue-conflict shape bias of one model (paper-analyses.md §3.8).
+struct ShapeBiasReport {
+  std::string classifier, mapping;  // "10-way head: …", the mapping file
+  int64_t trials = 0, shape_hits = 0, texture_hits = 0, excluded_same_class = 0, excluded_unmapped = 0;
+  std::optional<double> shape_bias;
+  double shape_hit_rate = 0, texture_hit_rate = 0;
+  std::vector<ShapeBiasCategory> per_category;  // by shape category, alphabetical
+  std::optional<double> silhouette_accuracy, edge_accuracy;
+  std::string json;  // the whole measurement, with definitions
+};
+
+struct HeadTrainingReport {
+  double train_top1 = 0, test_top1 = 0;
+  int64_t train_images = 0, test_images = 0;
+  std::string test_data;
+};
+
+// (stage, done, total) of long probe work; total 0 when unknown.
+using ProgressFn = std::function<void(const std::string&, int64_t, int64_t)>;
+
 struct LoadRequest {
   std::optional<int> num_heads;
   std::optional<std::string> family;
@@ -172,6 +222,26 @@ class Explorer {
   std::vector<uint8_t> random_mask(const std::string& model_id, double ratio, uint64_t seed) const;
   ReconstructionView reconstruct(const std::string& model_id, const std::string& image_id,
                                  const std::vector<uint8_t>& mask);
+
+  // Shape-vs-texture probes (docs/PROBES.md). The views of an image are made once and cached;
+  // probe_view_kinds() lists them (names, cues, descriptions) without an image.
+  static std::vector<ProbeView> probe_view_kinds();
+  std::vector<ProbeView> probe_views(const std::string& image_id);
+  ImageProbe probe_image(const std::string& model_id, const std::string& image_id, const CancelToken* cancel = nullptr);
+  // Trains a linear classifier on the model's frozen features (labelled folder or .tar.gz, at most
+  // max_per_class training and as many test images per class, 0 = all) and installs it: afterwards
+  // the model has a classifier (model(id).num_classes). The model keeps serving analyses meanwhile.
+  HeadTrainingReport train_head(const std::string& model_id, const std::string& data_path, int max_per_class,
+                                const ProgressFn& progress = {}, const CancelToken* cancel = nullptr);
+  // stimuli_dir: Geirhos et al.'s cue-conflict data (root or stimuli/cue-conflict); mapping_file
+  // "" = automatic (ImageNet-16 for 1000-way heads, resources/probes for known heads).
+  ShapeBiasReport measure_shape_bias(const std::string& model_id, const std::string& stimuli_dir,
+                                     const std::string& mapping_file = "", const ProgressFn& progress = {},
+                                     const CancelToken* cancel = nullptr);
+  // A cue-conflict probe image of one's own: this image's shape (silhouette, or outline) with the
+  // texture of the image file (tiled, or blended in by OpenCV texture transfer), 224 × 224.
+  RgbImage make_cue_conflict(const std::string& shape_image_id, const std::string& texture_path, bool outline,
+                             bool transfer);
 
  private:
   struct State;

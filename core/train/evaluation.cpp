@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/io/image.h"
 #include "core/train/mae.h"
 #include "core/train/objective.h"
 #include "core/train/optimizer.h"
@@ -15,33 +16,27 @@ namespace vitscope::train {
 namespace F = torch::nn::functional;
 
 const char* feature_readout_name(FeatureReadout r) {
-  return r == FeatureReadout::ClsToken ? "cls" : "mean_patch";
+  switch (r) {
+    case FeatureReadout::ClsToken: return "cls";
+    case FeatureReadout::MeanPatchTokens: return "mean_patch";
+    case FeatureReadout::HeadInput: return "head_input";
+  }
+  return "";
 }
 
 FeatureReadout feature_readout_from_name(const std::string& name) {
   if (name == "cls") return FeatureReadout::ClsToken;
   if (name == "mean_patch") return FeatureReadout::MeanPatchTokens;
-  throw std::invalid_argument("unknown feature readout '" + name + "' (expected cls or mean_patch)");
+  if (name == "head_input") return FeatureReadout::HeadInput;
+  throw std::invalid_argument("unknown feature readout '" + name + "' (expected cls, mean_patch or head_input)");
 }
 
 namespace {
 
-// Batches of model input: uint8 images -> [0, 1] -> resized to the model's size -> normalised.
 template <typename Fn>
 void for_each_input_batch(model::Model& model, const io::ImageDataset& data, int batch_size, Fn&& fn) {
-  const auto device = model.device();
-  const Normalizer normalize(model.card.preprocess, device);
-  const int size = model.config().image_size;
-  for (int64_t start = 0; start < data.size(); start += batch_size) {
-    const int64_t n = std::min<int64_t>(batch_size, data.size() - start);
-    auto x = data.images.narrow(0, start, n).to(device).to(torch::kFloat32).div_(255.0);
-    if (x.size(2) != size || x.size(3) != size)
-      x = F::interpolate(x, F::InterpolateFuncOptions()
-                                .size(std::vector<int64_t>{size, size})
-                                .mode(torch::kBilinear)
-                                .align_corners(false));
-    fn(normalize(x), start);
-  }
+  for (int64_t start = 0; start < data.size(); start += batch_size)
+    fn(model_input(model, data, start, std::min<int64_t>(batch_size, data.size() - start)), start);
 }
 
 double top1(const torch::Tensor& predicted, const torch::Tensor& labels) {
@@ -49,6 +44,17 @@ double top1(const torch::Tensor& predicted, const torch::Tensor& labels) {
 }
 
 }  // namespace
+
+torch::Tensor model_input(const model::Model& model, const io::ImageDataset& data, int64_t start, int64_t n) {
+  const int size = model.config().image_size;
+  auto x = data.images.narrow(0, start, n).to(model.device()).to(torch::kFloat32).div_(255.0);
+  if (x.size(2) != size || x.size(3) != size)
+    x = F::interpolate(x, F::InterpolateFuncOptions()
+                              .size(std::vector<int64_t>{size, size})
+                              .mode(torch::kBilinear)
+                              .align_corners(false));
+  return io::normalize(x, model.card.preprocess);
+}
 
 torch::Tensor extract_features(model::Model& model, const io::ImageDataset& data, FeatureReadout readout,
                                int batch_size) {
@@ -58,8 +64,11 @@ torch::Tensor extract_features(model::Model& model, const io::ImageDataset& data
   const int prefix = model.config().num_prefix_tokens();
   for_each_input_batch(model, data, batch_size, [&](const torch::Tensor& x, int64_t) {
     auto tokens = model.encoder->forward_features(x);  // after the final norm
-    out.push_back(readout == FeatureReadout::ClsToken ? tokens.select(1, 0)
-                                                      : tokens.narrow(1, prefix, tokens.size(1) - prefix).mean(1));
+    switch (readout) {
+      case FeatureReadout::ClsToken: out.push_back(tokens.select(1, 0)); break;
+      case FeatureReadout::MeanPatchTokens: out.push_back(tokens.narrow(1, prefix, tokens.size(1) - prefix).mean(1)); break;
+      case FeatureReadout::HeadInput: out.push_back(model.encoder->readout(tokens)); break;
+    }
   });
   return torch::cat(out, 0).to(torch::kFloat32);
 }
@@ -121,6 +130,9 @@ LinearProbeResult linear_probe(const torch::Tensor& train_features, const torch:
   LinearProbeResult r;
   r.train_top1 = top1(F::linear(x_train, weight, bias).argmax(1), train_labels);
   r.test_top1 = top1(F::linear(x_test, weight, bias).argmax(1), test_labels);
+  // W (x - mean) / std + b = (W / std) x + (b - (W / std) mean).
+  r.weight = (weight / std).detach();
+  r.bias = (bias - F::linear(mean, r.weight).squeeze(0)).detach();
   return r;
 }
 

@@ -16,9 +16,14 @@ namespace vitscope::train {
 enum class FeatureReadout {
   ClsToken,         // CLS token after the final norm (MoCo v3's linear-eval feature)
   MeanPatchTokens,  // mean of the patch tokens after the final norm
+  HeadInput,        // the encoder's own readout (CLS, or mean patch + fc_norm): what its classifier sees
 };
-const char* feature_readout_name(FeatureReadout r);  // "cls", "mean_patch"
+const char* feature_readout_name(FeatureReadout r);  // "cls", "mean_patch", "head_input"
 FeatureReadout feature_readout_from_name(const std::string& name);
+
+// Images [start, start + n) of the dataset as the model's input on its device: uint8 -> [0, 1],
+// resized (bilinear) when the model takes another size, normalised with the card's mean / std.
+torch::Tensor model_input(const model::Model& model, const io::ImageDataset& data, int64_t start, int64_t n);
 
 // Features (N, D) float32 of every image, on the model's device. Images are normalised with the
 // card's mean / std and resized (bilinear) when the model takes another size. No augmentation.
@@ -46,6 +51,9 @@ struct LinearProbeOptions {
 struct LinearProbeResult {
   double train_top1 = 0.0;
   double test_top1 = 0.0;
+  // The trained classifier on the raw features (the standardisation folded in):
+  // logits = features · weightᵀ + bias; weight (classes, D), bias (classes).
+  torch::Tensor weight, bias;
 };
 LinearProbeResult linear_probe(const torch::Tensor& train_features, const torch::Tensor& train_labels,
                                const torch::Tensor& test_features, const torch::Tensor& test_labels, int num_classes,

@@ -1,63 +1,22 @@
 // vitscope-cli as a user runs it: clear messages and exit codes on bad input, and the analyze
 // command end to end on a bundled model (its numbers checked against the library's own values).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-
-#include "support/test_env.h"
+#include "cli/cli_test_support.h"
 
 namespace fs = std::filesystem;
 using namespace vitscope;
+using test::bundled;
+using test::cli;
+using test::image_folder;
+using test::quoted;
 
 namespace {
-
-struct Result {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-Result cli(const std::string& args) {
-  Result r;
-  const std::string command = test::cli_path() + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return r;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string quoted(const fs::path& p) {
-  std::string q = "'";  // built step by step: gcc 12 warns falsely on "'" + s + "'" (-Wstringop-overflow)
-  q += p.string();
-  q += '\'';
-  return q;
-}
-
-fs::path bundled(const std::string& name) { return test::resources_dir() / "models" / (name + ".safetensors"); }
-
-// A few small natural-ish images: smooth gradients with shapes, different per file.
-fs::path image_folder(const std::string& name, int count) {
-  const auto dir = test::temp_dir(name);
-  for (int i = 0; i < count; ++i) {
-    cv::Mat m(48, 40, CV_8UC3);
-    for (int y = 0; y < m.rows; ++y)
-      for (int x = 0; x < m.cols; ++x)
-        m.at<cv::Vec3b>(y, x) = cv::Vec3b((x * 5 + i * 20) % 256, (y * 4 + i * 7) % 256, ((x + y) * 3) % 256);
-    cv::imwrite((dir / ("img" + std::to_string(i) + ".png")).string(), m);
-  }
-  return dir;
-}
 
 TEST(Cli, HelpListsTheCommands) {
   auto r = cli("help");
   EXPECT_EQ(r.code, 0);
-  for (const char* c : {"info", "run", "analyze", "merge-stats", "pretrain", "eval"})
+  for (const char* c : {"info", "run", "analyze", "merge-stats", "pretrain", "eval", "probe", "create"})
     EXPECT_NE(r.output.find(c), std::string::npos) << c;
 }
 
@@ -154,6 +113,65 @@ TEST(Cli, AnalyzeRejectsAnEmptyFolderAndMissingOptions) {
   r = cli("analyze --model " + quoted(bundled("moco")) + " --image x.png --metrics bogus --out " + quoted(empty / "o"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("bogus"), std::string::npos) << r.output;
+}
+
+// vitscope-cli probe: label-free probes on images; the cue-conflict shape bias of a model without a
+// classifier after --train-head, whose saved head model then measures alone with the same decisions.
+TEST(Cli, ProbeImagesAndCueConflictWithATrainedHead) {
+  if (!fs::exists(bundled("moco"))) GTEST_SKIP() << "no bundled models in resources/models";
+  const auto images = image_folder("cli-probe-images", 2);
+  const auto out = test::temp_dir("cli-probe-images-out");
+  auto r = cli("probe --model " + quoted(bundled("moco")) + " --images " + quoted(images) +
+               " --cutoffs 0.2,0.6 --pictures 1 --device cpu --no-figures --out " + quoted(out));
+  ASSERT_EQ(r.code, 0) << r.output;
+  nlohmann::json j;
+  std::ifstream(out / "probes.json") >> j;
+  EXPECT_TRUE(j["definitions"].contains("shape_reliance_index"));
+  const auto& lf = j["models"][0]["label_free"];
+  EXPECT_EQ(lf["index_per_block"].size(), 12u);
+  EXPECT_LE(std::abs(lf["shape_reliance_index"].get<double>()), 2.0);
+  EXPECT_EQ(j["models"][0]["frequency"]["low_pass_per_block"].size(), 2u);
+  EXPECT_TRUE(fs::exists(out / "label_free.csv"));
+  EXPECT_TRUE(fs::exists(out / "frequency.csv"));
+  const cv::Mat view = cv::imread((out / "views" / "img0" / "silhouette.png").string());
+  EXPECT_EQ(view.rows, 224);
+  EXPECT_EQ(view.cols, 224);
+
+  // Stimuli in Geirhos et al.'s layout and head data with CIFAR-10's class names.
+  const auto stimuli = test::temp_dir("cli-probe-stimuli"), heads = test::temp_dir("cli-probe-head-data");
+  for (const char* f : {"cat/cat1-dog1.png", "cat/cat2-cat1.png", "dog/dog1-cat2.png", "car/car1-truck1.png"}) {
+    fs::create_directories((stimuli / f).parent_path());
+    fs::copy_file(images / "img0.png", stimuli / f);
+  }
+  for (const char* c : {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"})
+    for (int i = 0; i < 2; ++i) {
+      fs::create_directories(heads / c);
+      fs::copy_file(images / ("img" + std::to_string(i) + ".png"), heads / c / (std::to_string(i) + ".png"));
+    }
+  const auto cue = test::temp_dir("cli-probe-cue");
+  r = cli("probe --model " + quoted(bundled("moco")) + " --cue-conflict " + quoted(stimuli) + " --out " + quoted(cue));
+  EXPECT_EQ(r.code, 2) << "a model without a classifier needs --train-head";
+  EXPECT_NE(r.output.find("--train-head"), std::string::npos) << r.output;
+  r = cli("probe --model " + quoted(bundled("moco")) + " --cue-conflict " + quoted(stimuli) + " --train-head " +
+          quoted(heads) + " --head-epochs 5 --no-frequency --device cpu --no-figures --out " + quoted(cue));
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream(cue / "probes.json") >> j;
+  const auto& sb = j["models"][0]["shape_bias"];
+  EXPECT_EQ(sb["overall"]["trials"], 3);
+  EXPECT_EQ(sb["overall"]["excluded_same_class"], 1);
+  EXPECT_TRUE(sb["mapping"]["source"].get<std::string>().ends_with("cifar10_to_cue_conflict.json"));
+  EXPECT_EQ(j["models"][0]["classifier_head"]["train_images"], 18);  // every 10th of 20 held out
+  const auto head = cue / "heads" / "moco-head.safetensors";
+  ASSERT_TRUE(fs::exists(head));
+  const auto again = test::temp_dir("cli-probe-cue-again");
+  r = cli("probe --model " + quoted(head) + " --cue-conflict " + quoted(stimuli) + " --no-frequency --no-figures --out " +
+          quoted(again));
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(read(cue / "decisions.csv"), read(again / "decisions.csv"));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "ui/export/figure_renderer.h"
 #include "ui/workspace/attention_column.h"
+#include "ui/workspace/probes_panel.h"
 #include "ui_test_support.h"
 
 namespace vitscope::test {
@@ -115,13 +116,18 @@ TEST_F(ExportTest, PdfPageHasTheFigureSize) {
 
 TEST_F(ExportTest, WholeComparisonStacksAllPanelsAlsoHiddenOnes) {
   const auto panels = window->workspace()->panels();
+  // The Probes panel computes when asked and draws what has arrived: ask, wait, draw.
+  auto* probes_panel = static_cast<ui::ProbesPanel*>(window->workspace()->panel(ui::Panel::Probes));
+  probes_panel->ensureFresh();
+  ASSERT_TRUE(wait_until([&] { return probes_panel->probes().allImageProbesReady(); }, 120000));
+  probes_panel->ensureFresh();
   const QString path = exportOk(panels, "comparison.png", 96);
   QImage image(path);
   ASSERT_FALSE(image.isNull());
   int height = 0;
   for (auto* p : panels) height += ui::figure_size({p->figure()}).height();
   EXPECT_GE(image.height(), height);  // + the panel titles
-  // Every panel drew something: the bottom quarter (representation) is not blank.
+  // Every panel drew something: the bottom quarter (representation, probes) is not blank.
   const QImage bottom = image.copy(0, image.height() * 3 / 4, image.width(), image.height() / 4);
   QSet<QRgb> colours;
   for (int y = 0; y < bottom.height(); y += 3)

@@ -8,7 +8,9 @@
 
 #include <cstdio>
 
+#include "support/test_env.h"
 #include "ui/export/figure_renderer.h"
+#include "ui/workspace/probes_panel.h"
 #include "ui_test_support.h"
 
 namespace vitscope::test {
@@ -24,9 +26,25 @@ TEST_F(Screenshots, EveryPanel) {
     if (window->gallery().index(row).data(Qt::DisplayRole).toString() == "chelsea.png")
       window->state().setImage(window->gallery().index(row).data(ui::ImageGalleryModel::ImageIdRole).toString(), "chelsea.png");
   ASSERT_TRUE(waitForResults());
-  const char* names[] = {"attention", "reconstruction", "spectrum", "representation"};
+  // The Probes panel with the cue-conflict shape bias when the reference data is there: linear
+  // heads on 20 CIFAR-10 images per class (quick, not the numbers of docs/PROBES.md).
+  auto& probes = static_cast<ui::ProbesPanel*>(window->workspace()->panel(ui::Panel::Probes))->probes();
+  const auto cifar = shared_dir() / "data" / "cifar10" / "cifar10-jpg.tar.gz";
+  if (!probes.stimuliDir().isEmpty() && std::filesystem::exists(cifar)) {
+    probes.setHeadData(QString::fromStdString(cifar.string()));
+    probes.setHeadImagesPerClass(20);
+    probes.measureAllShapeBias();
+    ASSERT_TRUE(wait_until([&] { return !probes.shapeBiasBusy(); }, 900000));
+  } else {
+    std::printf("screenshot: no ../shared cue-conflict / CIFAR-10 data, the Probes panel shows no shape bias\n");
+  }
+  const char* names[] = {"attention", "reconstruction", "spectrum", "representation", "probes"};
+  static_assert(std::size(names) == ui::kPanelCount);
   for (int i = 0; i < ui::kPanelCount; ++i) {
     window->state().setPanel(static_cast<ui::Panel>(i));
+    if (static_cast<ui::Panel>(i) == ui::Panel::Probes) {
+      ASSERT_TRUE(wait_until([&] { return probes.allImageProbesReady(); }, 120000));
+    }
     QTest::qWait(50);
     const QString window_shot = dir + "/window-" + names[i] + ".png";
     ASSERT_TRUE(window->grab().save(window_shot));

@@ -20,4 +20,19 @@ QString cli_command(const QStringList& model_paths, const QString& image_path, c
   return parts.join(' ');
 }
 
+QString probe_cli_command(const QStringList& model_paths, const QString& image_path, const QString& stimuli_dir,
+                          const QString& head_data, int head_per_class, const QString& out_dir) {
+  QStringList parts{QStringLiteral("vitscope-cli"), QStringLiteral("probe")};
+  for (const auto& m : model_paths) parts << QStringLiteral("--model") << shell_quote(m);
+  parts << QStringLiteral("--image") << shell_quote(image_path);
+  if (!stimuli_dir.isEmpty()) {
+    parts << QStringLiteral("--cue-conflict") << shell_quote(stimuli_dir);
+    if (!head_data.isEmpty())
+      parts << QStringLiteral("--train-head") << shell_quote(head_data) << QStringLiteral("--head-per-class")
+            << QString::number(head_per_class);
+  }
+  parts << QStringLiteral("--out") << shell_quote(out_dir);
+  return parts.join(' ');
+}
+
 }  // namespace vitscope::ui

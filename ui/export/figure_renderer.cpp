@@ -19,10 +19,21 @@ constexpr double kLogicalDpi = 96.0;
 
 QSize natural_size(QWidget* w) { return w->sizeHint().expandedTo(w->minimumSizeHint()); }
 
-// Gives a widget tree its natural size for the time of an export, and lays it out at once
-// (hidden widgets otherwise postpone their layout until they are shown). A scroll area that
-// sizes its widget to the viewport is told to let go meanwhile, and the root's window-coloured
-// background is left out: figures are drawn on white.
+// Lays out a widget tree now: hidden widgets otherwise postpone their layout (and keep stale
+// size hints) until they are shown.
+void lay_out(QWidget* root) {
+  QList<QWidget*> all{root};
+  all += root->findChildren<QWidget*>();  // parents before their children
+  for (auto* w : all)
+    if (w->layout()) {
+      w->layout()->invalidate();
+      w->layout()->activate();
+    }
+}
+
+// Gives a widget tree its natural size for the time of an export, and lays it out at once. A
+// scroll area that sizes its widget to the viewport is told to let go meanwhile, and the root's
+// window-coloured background is left out: figures are drawn on white.
 class NaturalSize {
  public:
   explicit NaturalSize(QWidget* root) : root_(root), old_(root->size()), fills_(root->autoFillBackground()) {
@@ -42,15 +53,6 @@ class NaturalSize {
   }
 
  private:
-  static void lay_out(QWidget* root) {
-    QList<QWidget*> all{root};
-    all += root->findChildren<QWidget*>();  // parents before their children
-    for (auto* w : all)
-      if (w->layout()) {
-        w->layout()->invalidate();
-        w->layout()->activate();
-      }
-  }
   QWidget* root_;
   QSize old_;
   bool fills_;
@@ -81,6 +83,7 @@ std::unique_ptr<QTextDocument> caption_document(const QString& html, int width) 
 QSize stacked_size(const QList<FigureSection>& sections) {
   QSize size(0, 0);
   for (const auto& s : sections) {
+    lay_out(s.root);  // a hidden panel's size hints are only current after this
     const QSize root = natural_size(s.root);
     const int caption = s.caption.isEmpty() ? 0 : static_cast<int>(std::ceil(caption_document(s.caption, root.width())->size().height()));
     size = QSize(std::max(size.width(), root.width()), size.height() + caption + root.height());

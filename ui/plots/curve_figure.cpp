@@ -3,10 +3,13 @@
 #include <QApplication>
 #include <QPainter>
 #include <QSvgGenerator>
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
+#include "ui/plots/colormap.h"
 #include "ui/plots/line_plot.h"
+#include "ui/plots/shape_bias_plot.h"
 
 namespace vitscope::ui {
 
@@ -29,21 +32,8 @@ QColor line_color(size_t i) {
   return QColor(kColors[i % 10]);
 }
 
-}  // namespace
-
-void save_curve_figure(const CurveFigure& figure, const std::string& path, int width, int height) {
-  ensure_application();
-  LinePlot plot(QString::fromStdString(figure.title), QString::fromStdString(figure.x_label),
-                QString::fromStdString(figure.y_label));
-  QVector<PlotSeries> series;
-  for (size_t i = 0; i < figure.series.size(); ++i) {
-    const auto& s = figure.series[i];
-    series.push_back({QString::fromStdString(s.name), line_color(i),
-                      QVector<double>(s.x.begin(), s.x.end()), QVector<double>(s.y.begin(), s.y.end())});
-  }
-  plot.setIntegerXTicks(figure.integer_x);
-  if (figure.y_max > figure.y_min) plot.setPreferredYRange(figure.y_min, figure.y_max);
-  plot.setSeries(series);
+// Renders `plot` to the format of the file's extension (.png at 2x scale, .svg, .pdf).
+void save_plot(QCustomPlot& plot, const std::string& path, int width, int height) {
   plot.resize(width, height);
   const QString file = QString::fromStdString(path);
   bool ok = false;
@@ -63,6 +53,89 @@ void save_curve_figure(const CurveFigure& figure, const std::string& path, int w
     throw std::runtime_error(path + ": unknown figure format (use .png, .svg or .pdf)");
   }
   if (!ok) throw std::runtime_error(path + ": cannot write figure");
+}
+
+}  // namespace
+
+void save_curve_figure(const CurveFigure& figure, const std::string& path, int width, int height) {
+  ensure_application();
+  LinePlot plot(QString::fromStdString(figure.title), QString::fromStdString(figure.x_label),
+                QString::fromStdString(figure.y_label));
+  QVector<PlotSeries> series;
+  for (size_t i = 0; i < figure.series.size(); ++i) {
+    const auto& s = figure.series[i];
+    series.push_back({QString::fromStdString(s.name), line_color(i),
+                      QVector<double>(s.x.begin(), s.x.end()), QVector<double>(s.y.begin(), s.y.end())});
+  }
+  plot.setIntegerXTicks(figure.integer_x);
+  if (figure.y_max > figure.y_min) plot.setPreferredYRange(figure.y_min, figure.y_max);
+  plot.setSeries(series);
+  save_plot(plot, path, width, height);
+}
+
+void save_shape_bias_figure(const ShapeBiasFigure& figure, const std::string& path, int width, int height) {
+  ensure_application();
+  ShapeBiasPlot plot;
+  QStringList categories;
+  for (const auto& c : figure.categories) categories << QString::fromStdString(c);
+  QVector<ShapeBiasSeries> series;
+  for (size_t i = 0; i < figure.models.size(); ++i) {
+    const auto& m = figure.models[i];
+    series.push_back({QString::fromStdString(m.name), line_color(i),
+                      QVector<double>(m.per_category.begin(), m.per_category.end()), m.overall});
+  }
+  plot.setData(categories, series);
+  save_plot(plot, path, width, height);
+}
+
+void save_scatter_figure(const ScatterFigure& figure, const std::string& path, int width, int height) {
+  ensure_application();
+  LinePlot plot(QString::fromStdString(figure.title), QString::fromStdString(figure.x_label),
+                QString::fromStdString(figure.y_label));
+  plot.setIntegerXTicks(false);
+  for (size_t i = 0; i < figure.series.size(); ++i) {
+    const auto& s = figure.series[i];
+    auto* graph = plot.addGraph();
+    graph->setName(QString::fromStdString(s.name));
+    graph->setLineStyle(QCPGraph::lsNone);
+    graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, line_color(i), 3));
+    graph->setData(QVector<double>(s.x.begin(), s.x.end()), QVector<double>(s.y.begin(), s.y.end()));
+  }
+  plot.legend->setVisible(!figure.series.empty());
+  plot.rescaleAxes();
+  save_plot(plot, path, width, height);
+}
+
+void save_heatmap_grid(const HeatmapGridFigure& figure, const std::string& path, int cell_pixels) {
+  ensure_application();
+  const int count = static_cast<int>(figure.maps.size());
+  const int columns = std::max(1, std::min(figure.columns, count));
+  const int lines = (count + columns - 1) / columns;
+  const int caption_height = 18, title_height = figure.title.empty() ? 0 : 24, gap = 6;
+  QImage image(columns * (cell_pixels + gap) + gap, title_height + lines * (cell_pixels + caption_height + gap) + gap,
+               QImage::Format_RGB32);
+  image.fill(Qt::white);
+  QPainter painter(&image);
+  painter.setPen(Qt::black);
+  if (title_height > 0)
+    painter.drawText(QRect(0, 0, image.width(), title_height), Qt::AlignCenter, QString::fromStdString(figure.title));
+  for (int i = 0; i < count; ++i) {
+    const runtime::FloatGrid grid{figure.rows, figure.cols, figure.maps[i]};
+    const int x = gap + (i % columns) * (cell_pixels + gap);
+    const int y = title_height + gap + (i / columns) * (cell_pixels + caption_height + gap);
+    painter.drawImage(QRect(x, y, cell_pixels, cell_pixels), grid_to_image(grid, Colormap::Plasma));
+    if (figure.marker_row >= 0 && figure.marker_col >= 0) {
+      const double w = static_cast<double>(cell_pixels) / figure.cols, h = static_cast<double>(cell_pixels) / figure.rows;
+      painter.setPen(QPen(Qt::red, 2));
+      painter.drawRect(QRectF(x + figure.marker_col * w, y + figure.marker_row * h, w, h));
+      painter.setPen(Qt::black);
+    }
+    if (i < static_cast<int>(figure.captions.size()))
+      painter.drawText(QRect(x, y + cell_pixels, cell_pixels, caption_height), Qt::AlignCenter,
+                       QString::fromStdString(figure.captions[i]));
+  }
+  painter.end();
+  if (!image.save(QString::fromStdString(path), "PNG")) throw std::runtime_error(path + ": cannot write figure");
 }
 
 }  // namespace vitscope::ui

@@ -38,6 +38,7 @@ LinePlot::LinePlot(const QString& title, const QString& x_label, const QString& 
 }
 
 void LinePlot::setIntegerXTicks(bool integer) {
+  integer_x_ = integer;
   if (!integer) {
     xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     return;
@@ -53,9 +54,10 @@ void LinePlot::setSeries(const QVector<PlotSeries>& series) {
   for (const auto& s : series) {
     auto* g = addGraph();
     g->setName(s.name);
-    g->setPen(QPen(s.color, 2));
+    g->setPen(QPen(s.color, 2, s.style));
     g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, s.color, s.color, 5));
     g->setData(s.x, s.y, /*alreadySorted=*/true);
+    if (!s.in_legend) g->removeFromLegend();
   }
   legend->setVisible(!series.isEmpty());
   rescale();
@@ -91,7 +93,8 @@ void LinePlot::rescale() {
   if (graphCount() == 0) return;
   rescaleAxes();
   const auto x = xAxis->range();
-  xAxis->setRange(x.lower - 0.5, x.upper + 0.5);
+  const double x_pad = integer_x_ ? 0.5 : 0.04 * std::max(1e-6, x.upper - x.lower);  // half a layer, or a margin
+  xAxis->setRange(x.lower - x_pad, x.upper + x_pad);
   auto y = yAxis->range();
   if (preferred_y_) {
     y.lower = std::min(y.lower, preferred_y_->first);

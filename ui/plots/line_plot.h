@@ -17,6 +17,8 @@ struct PlotSeries {
   QString name;
   QColor color;
   QVector<double> x, y;
+  Qt::PenStyle style = Qt::SolidLine;  // a second curve of the same model: dashed
+  bool in_legend = true;               // the second curve of a model may share the first's entry
 };
 
 // y[i] plotted at x = first_x + i.
@@ -42,6 +44,7 @@ class LinePlot : public QCustomPlot {
 
   QCPItemStraightLine* marker_;
   std::optional<std::pair<double, double>> preferred_y_;
+  bool integer_x_ = true;
 };
 
 }  // namespace vitscope::ui

@@ -33,6 +33,7 @@ class ComparisonModel : public QObject {
 
   runtime::Explorer& explorer() { return explorer_; }
   AppState& state() { return state_; }
+  JobRunner& jobs() { return jobs_; }
 
   void setColumns(const QVector<ModelColumn>& columns);  // shelf order
   const QVector<ModelColumn>& columns() const { return columns_; }

@@ -4,6 +4,8 @@
 #include <QScrollArea>
 #include <QVBoxLayout>
 
+#include "ui/export/cli_command.h"
+
 namespace vitscope::ui {
 
 ComparisonPanel::ComparisonPanel(ComparisonModel& model, const QString& title, const QString& explanation, QWidget* parent)
@@ -41,6 +43,15 @@ ComparisonPanel::ComparisonPanel(ComparisonModel& model, const QString& title, c
   connect(&model_, &ComparisonModel::columnsChanged, this, &ComparisonPanel::rebuildColumns);
   connect(&model_, &ComparisonModel::analysisChanged, this, &ComparisonPanel::refreshColumn);
   connect(&state_, &AppState::layerChanged, this, &ComparisonPanel::requestRefresh);
+}
+
+void ComparisonPanel::addToolRow(QWidget* row) {
+  static_cast<QVBoxLayout*>(layout())->insertWidget(1, row);
+}
+
+QString ComparisonPanel::cliCommand(const QStringList& model_paths, const QString& image_path) const {
+  if (cliMetrics().isEmpty()) return {};
+  return cli_command(model_paths, image_path, cliMetrics(), QStringLiteral("vitscope-%1").arg(title_.toLower()));
 }
 
 FigureSection ComparisonPanel::figure() {

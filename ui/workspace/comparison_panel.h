@@ -33,6 +33,9 @@ class ComparisonPanel : public QWidget {
   QJsonObject data();
   // The `vitscope-cli analyze --metrics` names that reproduce this panel (empty: none does).
   virtual QStringList cliMetrics() const = 0;
+  // The whole vitscope-cli line that recomputes this panel for these models and image ("": none):
+  // `analyze` with cliMetrics() unless a panel has a command of its own.
+  virtual QString cliCommand(const QStringList& model_paths, const QString& image_path) const;
 
  public slots:
   void requestRefresh();
@@ -43,6 +46,8 @@ class ComparisonPanel : public QWidget {
   // The numbers of one model ({} when it has no analysis yet).
   virtual QJsonObject columnData(const PanelColumn& column) = 0;
   QHBoxLayout* plotsLayout() { return plots_layout_; }
+  // Controls of the panel's own (not drawn in exports), between the explanation and the columns.
+  void addToolRow(QWidget* row);
   void refreshColumn(const QString& model_id);
   void showEvent(QShowEvent* e) override;
 

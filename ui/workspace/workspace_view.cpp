@@ -3,6 +3,7 @@
 #include <QVBoxLayout>
 
 #include "ui/workspace/attention_panel.h"
+#include "ui/workspace/probes_panel.h"
 #include "ui/workspace/reconstruction_panel.h"
 #include "ui/workspace/representation_panel.h"
 #include "ui/workspace/spectrum_panel.h"
@@ -16,7 +17,7 @@ WorkspaceView::WorkspaceView(ComparisonModel& model, QWidget* parent) : QWidget(
   tabs_->setDocumentMode(true);
   // Same order as the Panel enum.
   panels_ << new AttentionPanel(model) << new ReconstructionPanel(model) << new SpectrumPanel(model)
-          << new RepresentationPanel(model);
+          << new RepresentationPanel(model) << new ProbesPanel(model);
   for (int i = 0; i < panels_.size(); ++i) {
     tabs_->addTab(panels_[i], panels_[i]->title());
     tabs_->setTabToolTip(i, tr("%1 (Ctrl+%2)").arg(panels_[i]->title()).arg(i + 1));

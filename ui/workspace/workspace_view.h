@@ -1,6 +1,6 @@
 #pragma once
-// The comparison workspace: the shared controls above four panels (Attention, Reconstruction,
-// Spectrum, Representation), each showing one column per model.
+// The comparison workspace: the shared controls above five panels (Attention, Reconstruction,
+// Spectrum, Representation, Probes), each showing one column per model.
 #include <QTabWidget>
 #include <QWidget>
 
