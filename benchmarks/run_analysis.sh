@@ -41,7 +41,7 @@ fi
 MODEL="$WORK/random-moco-vit-b16.safetensors"
 [ -f "$MODEL" ] || "$CLI" create --preset vit-b16 --objective moco --seed 0 --out "$MODEL" >/dev/null
 
-seconds() { local t0; t0=$(date +%s.%N); "$@"; echo "$(date +%s.%N) - $t0" | bc; }
+seconds() { local t0; t0=$(date +%s.%N); "$@"; awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
 ours() {
   "$CLI" analyze --model "$MODEL" --images "$DATA" --count "$IMAGES" --metrics attention-distance,nmi,fourier \
     --batch-size "$BATCH" --device "$DEVICE" --no-figures --out "$WORK/ours" 2>"$WORK/ours.log" >/dev/null

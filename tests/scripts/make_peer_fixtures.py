@@ -77,7 +77,7 @@ def peer_torchvision(out_root):
 
     torch.manual_seed(SEED)
     heads = 4
-    model = VisionTransformer(image_size=32, patch_size=8, num_layers=3, num_heads=heads, hidden_dim=64, mlp_dim=128,
+    model = VisionTransformer(image_size=32, patch_size=8, num_layers=3, num_heads=heads, hidden_dim=32, mlp_dim=64,
                               num_classes=10).eval()
     randomise_norms(model)
     with torch.no_grad():
@@ -123,7 +123,7 @@ def peer_timm(out_root):
     for variant, kwargs in [("timm", dict(init_values=0.1)), ("timm-reg", dict(reg_tokens=4, no_embed_class=True))]:
         torch.manual_seed(SEED)
         heads = 4
-        model = VisionTransformer(img_size=32, patch_size=8, embed_dim=64, depth=3, num_heads=heads, mlp_ratio=2.0,
+        model = VisionTransformer(img_size=32, patch_size=8, embed_dim=32, depth=3, num_heads=heads, mlp_ratio=2.0,
                                   num_classes=10, qkv_bias=True, **kwargs).eval()
         randomise_norms(model)
         x = torch.randn(B, 3, 32, 32)
@@ -156,9 +156,9 @@ def peer_hf_vitmae(out_root):
     from transformers import ViTMAEConfig, ViTMAEForPreTraining
 
     torch.manual_seed(SEED)
-    cfg = ViTMAEConfig(image_size=32, patch_size=8, hidden_size=64, num_hidden_layers=3, num_attention_heads=4,
-                       intermediate_size=128, decoder_hidden_size=32, decoder_num_hidden_layers=2,
-                       decoder_num_attention_heads=4, decoder_intermediate_size=64, mask_ratio=0.75,
+    cfg = ViTMAEConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
+                       intermediate_size=64, decoder_hidden_size=16, decoder_num_hidden_layers=2,
+                       decoder_num_attention_heads=4, decoder_intermediate_size=32, mask_ratio=0.75,
                        norm_pix_loss=False, layer_norm_eps=1e-12, attn_implementation="eager")
     model = ViTMAEForPreTraining(cfg).eval()
     randomise_norms(model)
@@ -182,7 +182,7 @@ def peer_hf_dinov2(out_root):
     from transformers import Dinov2Config, Dinov2Model
 
     torch.manual_seed(SEED)
-    cfg = Dinov2Config(image_size=32, patch_size=8, hidden_size=64, num_hidden_layers=3, num_attention_heads=4,
+    cfg = Dinov2Config(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
                        mlp_ratio=2, layerscale_value=0.1, attn_implementation="eager")
     model = Dinov2Model(cfg).eval()
     randomise_norms(model)

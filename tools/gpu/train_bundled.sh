@@ -20,13 +20,16 @@
 #   --cmake-prefix PATH    prepended to CMAKE_PREFIX_PATH (default: none when CMAKE_PREFIX_PATH is
 #                          set, as by .gpu/device.sh; else python3's torch.utils.cmake_prefix_path)
 #   --skip-build           use the existing build
+#   --models "moco ..."    which of moco simmim mae hybrid to train (default: all four)
+#   --lr L                 peak learning rate for every model trained (default: each recipe's own)
+#   --batch-size N         (default 512)
 #   --benchmark            afterwards: C++ vs Python training throughput (benchmarks/train_throughput.py)
-#   rehearsal knobs: --max-steps N --batch-size N --max-per-class N --eval-max-per-class N
+#   rehearsal knobs: --max-steps N --max-per-class N --eval-max-per-class N
 #                    --linear-probe-epochs N
 set -uo pipefail
 
 BUDGET=5 DEVICE=cuda DATA=.gpu/data/cifar10-jpg.tar.gz OUTDIR=${OUT:-out/bundled} BUILD=build-gpu
-JOBS=$(nproc) PREFIX="" SKIP_BUILD=0 BENCHMARK=0
+JOBS=$(nproc) PREFIX="" SKIP_BUILD=0 BENCHMARK=0 MODELS="moco simmim mae hybrid" LR=
 MAX_STEPS=0 BATCH="" MAX_PER_CLASS=0 EVAL_MAX_PER_CLASS=0 PROBE_EPOCHS=100
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +41,8 @@ while [ $# -gt 0 ]; do
     --jobs) JOBS=$2; shift ;;
     --cmake-prefix) PREFIX=$2; shift ;;
     --skip-build) SKIP_BUILD=1 ;;
+    --models) MODELS=$2; shift ;;
+    --lr) LR=$2; shift ;;
     --benchmark) BENCHMARK=1 ;;
     --max-steps) MAX_STEPS=$2; shift ;;
     --batch-size) BATCH=$2; shift ;;
@@ -114,7 +119,8 @@ declare -A RECIPE=(
   [mae]="--objective mae --lr 1.5e-3 --weight-decay 0.05 --beta2 0.95"
   [hybrid]="--objective hybrid --lambda 0.2 --lr 1e-3 --weight-decay 0.05"
 )
-MODELS="moco simmim mae hybrid"
+# --lr replaces each recipe's own learning rate.
+[ -n "$LR" ] && for m in "${!RECIPE[@]}"; do RECIPE[$m]=$(sed -E "s/--lr [^ ]+/--lr $LR/" <<< "${RECIPE[$m]}"); done
 
 # Pre-flight: a few steps of each with bf16 autocast; if any fails, train all without it.
 AMP=(--amp)
