@@ -11,8 +11,8 @@
 #   bash .gpu/device.sh 'LIMIT=200 PHASE=bench BATCH=2048 bash tools/gpu/device_run.sh'
 # Rehearsal here on the CPU: LIMIT=300 DEVICE=cpu REHEARSAL=1 OUT=/tmp/dev tools/gpu/device_run.sh
 #
-# Knobs (environment): LIMIT seconds in all; PHASE all (default), train (build, checks,
-# training) or bench (benchmarks with the existing build); MODELS to train (default all four); BATCH and LR
+# Knobs (environment): LIMIT seconds in all; PHASE all (default), train (build, training)
+# or bench (CUDA checks and benchmarks with the existing build); MODELS to train (default all four); BATCH and LR
 # for them (default: each recipe's); BENCHMARKS, a subset of "forward analysis train finetune"
 # (default all; a benchmark whose tool is missing is skipped); PEERS, peer fixtures to remake on
 # the CPU alongside (default none; e.g. "timm,hf-vitmae,hf-dinov2"); RESERVE seconds kept after
@@ -24,7 +24,7 @@ DEVICE=${DEVICE:-cuda}
 OUTDIR=${OUT:-out/device}
 BUILD=${BUILD:-build-gpu}
 DATA=${DATA:-.gpu/data/cifar10-jpg.tar.gz}
-RESERVE=${RESERVE:-150}
+RESERVE=${RESERVE:-120}
 MODELS=${MODELS:-moco simmim mae hybrid}
 BENCHMARKS=${BENCHMARKS:-forward analysis train finetune}
 PEERS=${PEERS:-}
@@ -69,7 +69,7 @@ log "build done (VITSCOPE_TORCH2_FEATURES=$TORCH2): $(grep -m1 -E '^-- LibTorch'
 CLI=$BUILD/app/vitscope-cli
 [ -x "$CLI" ] || { log "no CLI, stopping"; exit 1; }
 
-[ "$PHASE" = bench ] || for t in test_model test_analysis; do
+[ "$PHASE" = train ] || for t in test_model test_analysis; do
   [ -x "$BUILD/tests/$t" ] || continue
   VITSCOPE_FIXTURES=tests/fixtures timeout 120 "$BUILD/tests/$t" --gtest_brief=1 > "$OUTDIR/$t.log" 2>&1
   log "$t exit $?: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$OUTDIR/$t.log" | tr '\n' ' ')"
