@@ -16,13 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string clock_text(double seconds) {
-  const auto s = static_cast<long>(seconds + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-  return buf;
-}
-
 // Prints progress lines; the format is relied on by tests (e.g. "checkpoint: PATH (step N)").
 void print_progress(const train::TrainProgress& p) {
   using E = train::TrainProgress::Event;
@@ -180,15 +173,7 @@ int run_pretrain(const Args& args) {
     });
     std::printf("metrics: %s\n", model.card.metrics.dump().c_str());
   }
-  // The export holds what the viewer needs: encoder and reconstruction heads; MoCo's projector
-  // and predictor only on request; never the momentum branch (it lives in the checkpoint).
-  model::Model exported = model;
-  if (!keep_moco_heads) {
-    exported.moco_projector = nullptr;
-    exported.moco_predictor = nullptr;
-    exported.card.moco_heads.reset();
-  }
-  exported.to(torch::kCPU);
+  const auto exported = train::exported_model(model, keep_moco_heads);
   if (!out_path.parent_path().empty()) fs::create_directories(out_path.parent_path());
   model::save_model(exported, out, half);
   std::printf("model: %s (+ %s)\n", out.c_str(), fs::path(out).replace_extension(".json").string().c_str());

@@ -1,5 +1,6 @@
 #include "app/cli/common.h"
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 
@@ -49,6 +50,13 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream f(path);
   f << text;
   if (!f) throw std::runtime_error(path.string() + ": cannot write");
+}
+
+std::string clock_text(double seconds) {
+  const auto s = static_cast<long>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  return buf;
 }
 
 }  // namespace vitscope::cli

@@ -21,5 +21,6 @@ runtime::DeviceChoice device_from(const Args& args);  // --device, with the CPU 
 // Creates DIR (and parents); fails with a clear message when it exists as a file.
 std::filesystem::path make_output_dir(const std::string& dir);
 void write_text(const std::filesystem::path& path, const std::string& text);
+std::string clock_text(double seconds);  // "h:mm:ss"
 
 }  // namespace vitscope::cli

@@ -290,22 +290,26 @@ ImageDataset load_image_folder(const std::string& root_path, const DatasetOption
 
   std::vector<std::pair<std::string, EncodedImage>> by_class;
   std::vector<std::string> skipped;
+  auto add = [&](const fs::directory_entry& f, const std::string& cls) {
+    if (!f.is_regular_file() || !has_image_extension(f.path().string())) return;
+    EncodedImage im;
+    im.name = f.path().string();
+    try {
+      im.bytes = read_file_bytes(f.path());
+    } catch (const std::exception& e) {
+      skipped.push_back(e.what());
+      return;
+    }
+    by_class.emplace_back(cls, std::move(im));
+  };
   for (const auto& cls : fs::directory_iterator(base)) {
     if (!cls.is_directory()) continue;
-    for (const auto& f : fs::recursive_directory_iterator(cls.path())) {
-      if (!f.is_regular_file() || !has_image_extension(f.path().string())) continue;
-      EncodedImage im;
-      im.name = f.path().string();
-      try {
-        im.bytes = read_file_bytes(f.path());
-      } catch (const std::exception& e) {
-        skipped.push_back(e.what());
-        continue;
-      }
-      by_class.emplace_back(cls.path().filename().string(), std::move(im));
-    }
+    for (const auto& f : fs::recursive_directory_iterator(cls.path())) add(f, cls.path().filename().string());
   }
-  if (by_class.empty()) throw std::runtime_error(base.string() + ": no images in class sub-folders");
+  // An unlabeled folder (images, no class sub-folders) is one class: enough for pre-training.
+  if (by_class.empty())
+    for (const auto& f : fs::directory_iterator(base)) add(f, kUnlabeledClass);
+  if (by_class.empty()) throw std::runtime_error(base.string() + ": no images (neither in class sub-folders nor in the folder)");
   std::vector<EncodedImage> encoded;
   auto classes = assign_classes(by_class, encoded);
   limit_per_class(encoded, options.max_per_class);

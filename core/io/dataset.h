@@ -32,8 +32,12 @@ struct ImageDataset {
   ImageDataset to(const torch::Device& device) const;  // images and labels moved, lists copied
 };
 
-// Directory in ImageFolder layout. Files without an image extension are ignored; files that do
-// not decode are listed in `skipped`. Throws std::runtime_error when no image is found.
+// The one class name of an unlabeled folder (images directly in the folder, no class folders).
+inline constexpr const char* kUnlabeledClass = "(unlabeled)";
+
+// Directory in ImageFolder layout, or a folder of images without class folders (one class,
+// kUnlabeledClass). Files without an image extension are ignored; files that do not decode are
+// listed in `skipped`. Throws std::runtime_error when no image is found.
 ImageDataset load_image_folder(const std::string& root, const DatasetOptions& options = {});
 // .tar.gz archive in ImageFolder layout, read with zlib and a bounds-checked tar parser.
 // Throws FormatError naming the archive when it is truncated or malformed.

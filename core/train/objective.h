@@ -1,6 +1,7 @@
 #pragma once
-// What every pre-training objective gives the trainer: the loss of one step on a batch of raw
-// images, and whatever state besides the model it keeps (MoCo's momentum encoder).
+// What every training objective (the self-supervised ones and supervised classification) gives
+// the trainer: the loss of one step on a batch of raw images, and whatever state besides the
+// model it keeps (MoCo's momentum encoder).
 #include <torch/torch.h>
 
 #include <string>
@@ -19,6 +20,7 @@ struct LossTerms {
 struct StepContext {
   torch::Generator& random;  // this step's generator (core/train/random.h)
   double progress = 0.0;     // fraction of the planned training done before this step, in [0, 1)
+  torch::Tensor labels;      // (B) int64 class indices of the batch, on its device (supervised objectives)
 };
 
 class Objective {

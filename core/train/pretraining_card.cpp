@@ -12,7 +12,8 @@ struct KindName {
 constexpr KindName kKinds[] = {{ObjectiveKind::MocoV3, "moco"},
                                {ObjectiveKind::SimMim, "simmim"},
                                {ObjectiveKind::Mae, "mae"},
-                               {ObjectiveKind::Hybrid, "hybrid"}};
+                               {ObjectiveKind::Hybrid, "hybrid"},
+                               {ObjectiveKind::Classification, "classify"}};
 }  // namespace
 
 const char* objective_kind_name(ObjectiveKind kind) {
@@ -24,7 +25,7 @@ const char* objective_kind_name(ObjectiveKind kind) {
 ObjectiveKind objective_kind_from_name(const std::string& name) {
   for (const auto& k : kKinds)
     if (name == k.name) return k.kind;
-  throw std::invalid_argument("unknown objective '" + name + "' (expected moco, simmim, mae or hybrid)");
+  throw std::invalid_argument("unknown objective '" + name + "' (expected moco, simmim, mae, hybrid or classify)");
 }
 
 model::ModelCard pretraining_card(ObjectiveKind objective, const PretrainingArchitecture& a, double lambda,
@@ -53,6 +54,7 @@ model::ModelCard pretraining_card(ObjectiveKind objective, const PretrainingArch
       card.objective = model::Objective::Hybrid;
       card.lambda = lambda;
       break;
+    case ObjectiveKind::Classification: card.objective = model::Objective::Supervised; break;
   }
   if (objective == ObjectiveKind::Mae) {
     model::MaeDecoderConfig d;

@@ -7,8 +7,10 @@
 
 namespace vitscope::train {
 
-enum class ObjectiveKind { MocoV3, SimMim, Mae, Hybrid };
-const char* objective_kind_name(ObjectiveKind kind);  // "moco", "simmim", "mae", "hybrid"
+// Classification: supervised cross-entropy on the encoder's classifier head (fine-tuning,
+// core/train/classification.h); the others are the self-supervised pre-training objectives.
+enum class ObjectiveKind { MocoV3, SimMim, Mae, Hybrid, Classification };
+const char* objective_kind_name(ObjectiveKind kind);  // "moco", "simmim", "mae", "hybrid", "classify"
 ObjectiveKind objective_kind_from_name(const std::string& name);  // throws std::invalid_argument
 
 struct PretrainingArchitecture {

@@ -28,18 +28,31 @@ std::unique_ptr<Objective> make_objective(const TrainConfig& c, model::Model& m)
     case ObjectiveKind::SimMim: return std::make_unique<SimMimObjective>(m, c.simmim);
     case ObjectiveKind::Mae: return std::make_unique<MaeObjective>(m, c.mae);
     case ObjectiveKind::Hybrid: return std::make_unique<HybridObjective>(m, c.lambda, c.moco, c.simmim);
+    case ObjectiveKind::Classification: return std::make_unique<ClassificationObjective>(m, c.classify);
   }
   throw std::logic_error("unknown objective");
 }
 
 nlohmann::json to_json(const EpochRecord& e) {
-  return {{"epoch", e.epoch}, {"loss", e.loss}, {"lr", e.lr}, {"images_per_second", e.images_per_second},
-          {"seconds", e.seconds}};
+  nlohmann::json j = {{"epoch", e.epoch}, {"loss", e.loss}, {"lr", e.lr}, {"images_per_second", e.images_per_second},
+                      {"seconds", e.seconds}};
+  for (const auto& [name, value] : e.metrics) j[name] = value;
+  return j;
 }
 
 EpochRecord epoch_record_from_json(const nlohmann::json& j) {
-  return {j.at("epoch").get<int>(), j.at("loss").get<double>(), j.at("lr").get<double>(),
-          j.at("images_per_second").get<double>(), j.at("seconds").get<double>()};
+  EpochRecord e{j.at("epoch").get<int>(), j.at("loss").get<double>(), j.at("lr").get<double>(),
+                j.at("images_per_second").get<double>(), j.at("seconds").get<double>(), {}};
+  for (const auto& [name, value] : j.items())
+    if (!nlohmann::json{"epoch", "loss", "lr", "images_per_second", "seconds"}.contains(name))
+      e.metrics.emplace_back(name, value.get<double>());
+  return e;
+}
+
+model::Model fresh_model(const model::ModelCard& card, uint64_t seed) {
+  auto m = model::Model::create(card);
+  initialize_weights(m, seed);
+  return m;
 }
 
 // Copies every tensor of `targets` from map entry "<prefix><name>"; a checkpoint must be complete.
@@ -77,6 +90,10 @@ nlohmann::json recipe_to_json(const TrainConfig& c) {
                     {"freeze_patch_embed", c.moco.freeze_patch_embed}}},
           {"simmim", {{"mask_ratio", c.simmim.mask_ratio}, {"mask_unit", c.simmim.mask_unit}}},
           {"mae", {{"mask_ratio", c.mae.mask_ratio}}},
+          {"classify", {{"freeze_encoder", c.classify.freeze_encoder},
+                        {"label_smoothing", c.classify.label_smoothing},
+                        {"crop_scale_min", c.classify.crop_scale_min},
+                        {"flip_p", c.classify.flip_p}}},
           {"epochs", c.epochs},
           {"batch_size", c.batch_size},
           {"lr", c.lr},
@@ -98,6 +115,13 @@ void recipe_from_json(const nlohmann::json& j, TrainConfig& c) {
   c.simmim.mask_ratio = j.at("simmim").at("mask_ratio").get<double>();
   c.simmim.mask_unit = j.at("simmim").at("mask_unit").get<int>();
   c.mae.mask_ratio = j.at("mae").at("mask_ratio").get<double>();
+  if (j.contains("classify")) {  // absent in pre-training checkpoints of earlier versions
+    const auto& k = j.at("classify");
+    c.classify.freeze_encoder = k.at("freeze_encoder").get<bool>();
+    c.classify.label_smoothing = k.at("label_smoothing").get<double>();
+    c.classify.crop_scale_min = k.at("crop_scale_min").get<double>();
+    c.classify.flip_p = k.at("flip_p").get<double>();
+  }
   c.epochs = j.at("epochs").get<int>();
   c.batch_size = j.at("batch_size").get<int>();
   c.lr = j.at("lr").get<double>();
@@ -113,7 +137,11 @@ void recipe_from_json(const nlohmann::json& j, TrainConfig& c) {
 
 Trainer::Trainer(const model::ModelCard& card, const io::ImageDataset& data, TrainConfig config,
                  const torch::Device& device)
-    : model_(model::Model::create(card)), data_(data), config_(std::move(config)), device_(device) {
+    : Trainer(fresh_model(card, config.seed), data, config, device) {}
+
+Trainer::Trainer(model::Model initial, const io::ImageDataset& data, TrainConfig config, const torch::Device& device)
+    : model_(std::move(initial)), data_(data), config_(std::move(config)), device_(device) {
+  const auto& card = model_.card;
   if (config_.batch_size <= 0 || config_.epochs <= 0) throw std::invalid_argument("batch size and epochs must be positive");
   if (data_.size() < config_.batch_size)
     throw std::invalid_argument("the data set has " + std::to_string(data_.size()) + " images, fewer than one batch of " +
@@ -121,7 +149,9 @@ Trainer::Trainer(const model::ModelCard& card, const io::ImageDataset& data, Tra
   if (data_.image_size() != card.vit.image_size)
     throw std::invalid_argument("the data set holds " + std::to_string(data_.image_size()) + " px images but the model takes " +
                                 std::to_string(card.vit.image_size) + " px");
-  initialize_weights(model_, config_.seed);
+  if (config_.objective == ObjectiveKind::Classification && data_.num_classes() != card.vit.num_classes)
+    throw std::invalid_argument("the data set has " + std::to_string(data_.num_classes()) + " classes but the model's classifier has " +
+                                std::to_string(card.vit.num_classes));
   model_.to(device_);
   if (data_.images.device() != device_) data_ = data_.to(device_);
   if (device_.is_cuda()) allow_tf32(true);
@@ -212,10 +242,12 @@ LossTerms Trainer::train_step() {
     epoch_order_of_ = epoch;
   }
   const int64_t B = config_.batch_size;
-  auto images = data_.images.index_select(0, upload(epoch_order_.narrow(0, in_epoch * B, B), device_));
+  const auto batch = upload(epoch_order_.narrow(0, in_epoch * B, B), device_);
+  auto images = data_.images.index_select(0, batch);
   auto gen = make_generator(config_.seed, RandomStream::Step, static_cast<uint64_t>(step_));
   const auto total = static_cast<double>(planned_epochs_) * static_cast<double>(steps_per_epoch_);
-  StepContext context{gen, static_cast<double>(step_) / total};
+  StepContext context{gen, static_cast<double>(step_) / total,
+                      data_.labels.defined() ? data_.labels.index_select(0, batch) : torch::Tensor()};
   LossTerms terms;
   {
     AutocastScope autocast(device_, config_.amp);
@@ -230,7 +262,8 @@ LossTerms Trainer::train_step() {
   return terms;
 }
 
-TrainResult Trainer::run(const ProgressCallback& on_progress, const std::atomic<bool>* cancel) {
+TrainResult Trainer::run(const ProgressCallback& on_progress, const std::atomic<bool>* cancel,
+                         const BetweenSteps& between_steps) {
   const auto run_start = Clock::now();
   auto elapsed = [&] { return elapsed_before_ + seconds_since(run_start); };
   auto report = [&](TrainProgress p) {
@@ -270,6 +303,7 @@ TrainResult Trainer::run(const ProgressCallback& on_progress, const std::atomic<
   TrainResult result;
 
   for (;;) {
+    if (between_steps) between_steps(step_);
     const int64_t total_steps = static_cast<int64_t>(planned_epochs_) * steps_per_epoch_;
     if (step_ >= total_steps) {
       result.reason = StopReason::Finished;
@@ -321,6 +355,13 @@ TrainResult Trainer::run(const ProgressCallback& on_progress, const std::atomic<
     record.seconds = seconds_since(epoch_time);
     record.images_per_second = static_cast<double>(steps_per_epoch_ * config_.batch_size) / std::max(record.seconds, 1e-9);
     record.lr = learning_rate(schedule(), step_ - 1);
+    if (epoch_evaluator_) {
+      model_.eval();
+      objective_->train(false);
+      record.metrics = epoch_evaluator_(model_);
+      model_.train();
+      objective_->train(true);
+    }
     history_.push_back(record);
     epoch_sum.zero_();
     epoch_count = 0;
@@ -335,6 +376,7 @@ TrainResult Trainer::run(const ProgressCallback& on_progress, const std::atomic<
       p.epoch = record.epoch;
       p.loss = record.loss;
       p.images_per_second = record.images_per_second;
+      p.metrics = record.metrics;
       p.eta_seconds = static_cast<double>(static_cast<int64_t>(planned_epochs_) * steps_per_epoch_ - step_) /
                       static_cast<double>(steps_per_epoch_) * epoch_seconds;
       report(p);
@@ -386,6 +428,17 @@ double Trainer::benchmark(int warmup_steps, int steps) {
   for (int i = 0; i < steps; ++i) train_step();
   sync();
   return static_cast<double>(steps) * config_.batch_size / seconds_since(start);
+}
+
+model::Model exported_model(const model::Model& trained, bool keep_moco_heads) {
+  model::Model exported = trained;
+  if (!keep_moco_heads) {
+    exported.moco_projector = nullptr;
+    exported.moco_predictor = nullptr;
+    exported.card.moco_heads.reset();
+  }
+  exported.to(torch::kCPU);
+  return exported;
 }
 
 nlohmann::json Trainer::training_record() const {

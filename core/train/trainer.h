@@ -1,5 +1,6 @@
 #pragma once
-// The pre-training loop: one objective on one backbone, AdamW with warm-up + cosine schedule,
+// The training loop: one objective (self-supervised pre-training or supervised classification)
+// on one backbone, AdamW with warm-up + cosine schedule,
 // gradient clipping, bf16 autocast on CUDA (LibTorch 2.x), checkpoints every epoch, resume,
 // progress reports and cancellation. Runs on the calling thread and never prints: the CLI
 // prints from the progress callback and the GUI can run it on a worker thread.
@@ -19,6 +20,7 @@
 
 #include "core/io/dataset.h"
 #include "core/model/model.h"
+#include "core/train/classification.h"
 #include "core/train/hybrid.h"
 #include "core/train/mae.h"
 #include "core/train/optimizer.h"
@@ -34,6 +36,7 @@ struct TrainConfig {
   MocoV3Options moco;
   SimMimOptions simmim;
   MaeOptions mae;
+  ClassificationOptions classify;
   int epochs = 100;  // with a time budget: the most epochs it may plan
   int batch_size = 256;
   double lr = 1e-3;  // peak learning rate (absolute, not per 256 images)
@@ -64,6 +67,7 @@ struct TrainProgress {
   int planned_epochs = 0;
   double loss = 0.0;  // mean since the previous report (Step) or over the epoch (EpochEnd)
   std::vector<std::pair<std::string, double>> loss_terms;
+  std::vector<std::pair<std::string, double>> metrics;  // EpochEnd: the epoch evaluator's (e.g. val_top1)
   double lr = 0.0;
   double images_per_second = 0.0;
   double elapsed_seconds = 0.0;  // of this run and every run it resumes
@@ -78,7 +82,15 @@ struct EpochRecord {
   double lr = 0.0;  // at the end of the epoch
   double images_per_second = 0.0;
   double seconds = 0.0;
+  std::vector<std::pair<std::string, double>> metrics;  // from the epoch evaluator, if one is set
 };
+
+// Measures the model at an epoch end (validation accuracy, …); runs on the training thread
+// between steps and must not change the weights. Its numbers join the epoch's record.
+using EpochEvaluator = std::function<std::vector<std::pair<std::string, double>>(model::Model&)>;
+// Called on the training thread before every step (and once before the loop ends): it may
+// block (a paused job waits here) or read the model (live diagnostics), never change it.
+using BetweenSteps = std::function<void(int64_t step)>;
 
 enum class StopReason { Finished, MaxSteps, TimeBudget, Cancelled };
 const char* stop_reason_name(StopReason reason);
@@ -91,25 +103,35 @@ struct TrainResult {
   double wall_seconds = 0.0;
 };
 
+// What a trained model's file holds: the encoder (with its classifier) and the reconstruction
+// heads the viewer needs; MoCo's projector and predictor only when asked; never the momentum
+// branch (it lives in the checkpoint). On the CPU.
+model::Model exported_model(const model::Model& trained, bool keep_moco_heads);
+
 class Trainer {
  public:
   // Builds the model of `card`, initialises it from config.seed and moves it and the data to
   // `device`. The card's architecture must fit the objective (see pretraining_card()).
   Trainer(const model::ModelCard& card, const io::ImageDataset& data, TrainConfig config, const torch::Device& device);
+  // Starts from the weights of `initial` (a base model to fine-tune or to pre-train further),
+  // on the CPU, whose card says the architecture.
+  Trainer(model::Model initial, const io::ImageDataset& data, TrainConfig config, const torch::Device& device);
   // Continues from a checkpoint: recipe and model card come from the file, run control from
   // `run_control`.
   static std::unique_ptr<Trainer> resume(const std::string& checkpoint_path, const io::ImageDataset& data,
                                          const TrainConfig& run_control, const torch::Device& device);
 
   // Trains until the planned epochs are done, max_steps is reached, the time budget is used up
-  // or *cancel becomes true (checked between steps). Writes a checkpoint at every epoch end and
+  // or *cancel becomes true (checked between steps, after `between_steps`). Writes a checkpoint at every epoch end and
   // when it stops early (if checkpoint_dir is set).
   //
   // Time budget: the first epoch runs with the schedule sized for config.epochs; at its end the
   // number of epochs that fit into the budget is planned from its measured speed, and the cosine
   // schedule is sized to that (exact when warm-up lasts at least one epoch). Later, a run stops at
   // an epoch boundary when the next epoch would not finish in time.
-  TrainResult run(const ProgressCallback& on_progress = {}, const std::atomic<bool>* cancel = nullptr);
+  TrainResult run(const ProgressCallback& on_progress = {}, const std::atomic<bool>* cancel = nullptr,
+                  const BetweenSteps& between_steps = {});
+  void set_epoch_evaluator(EpochEvaluator evaluator) { epoch_evaluator_ = std::move(evaluator); }
 
   // Images per second of `steps` training steps after `warmup_steps` untimed ones (it trains:
   // use a throw-away trainer).
@@ -147,6 +169,7 @@ class Trainer {
   std::vector<EpochRecord> history_;
   torch::Tensor epoch_order_;  // data order of the current epoch (CPU, int64)
   int64_t epoch_order_of_ = -1;
+  EpochEvaluator epoch_evaluator_;
 };
 
 }  // namespace vitscope::train

@@ -14,24 +14,17 @@
 #include <regex>
 
 #include "core/io/image.h"
+#include "cli_process.h"
 #include "support/test_env.h"
-#include "toy_data.h"
 
 namespace fs = std::filesystem;
+using vitscope::test::Child;
+using vitscope::test::file_bytes;
+using vitscope::test::run_cli;
+using vitscope::test::spawn;
+using vitscope::test::write_toy_folder;
 
 namespace {
-
-// Writes the toy set as an image folder with train/ and test/ splits.
-fs::path write_toy_folder(const fs::path& root) {
-  auto d = vitscope::test::toy_dataset(64, 16);
-  for (int64_t i = 0; i < d.size(); ++i) {
-    const auto split = i < 48 ? "train" : "test";
-    const auto dir = root / split / d.class_names[d.labels[i].item<int64_t>()];
-    fs::create_directories(dir);
-    vitscope::io::save_image(d.images[i].to(torch::kFloat32) / 255.0, (dir / (std::to_string(i) + ".png")).string());
-  }
-  return root;
-}
 
 std::vector<std::string> pretrain_args(const fs::path& data, const fs::path& out) {
   return {"pretrain",     "--objective",    "moco",        "--data",      data.string(), "--out",
@@ -40,47 +33,6 @@ std::vector<std::string> pretrain_args(const fs::path& data, const fs::path& out
           "64",           "--moco-out-dim", "32",          "--batch-size", "4",          "--epochs",
           "3",            "--warmup-epochs", "1",          "--log-every", "1",           "--device",
           "cpu",          "--seed",         "3"};
-}
-
-struct Child {
-  pid_t pid = -1;
-  FILE* out = nullptr;  // the child's stdout
-};
-
-Child spawn(const std::vector<std::string>& args) {
-  int fds[2];
-  if (pipe(fds) != 0) return {};
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    const std::string cli = vitscope::test::cli_path();
-    std::vector<char*> argv{const_cast<char*>(cli.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(cli.c_str(), argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  return {pid, fdopen(fds[0], "r")};
-}
-
-// Runs to the end; returns the exit status and the output.
-int run_cli(const std::vector<std::string>& args, std::string* output = nullptr) {
-  Child c = spawn(args);
-  char line[1024];
-  while (fgets(line, sizeof line, c.out))
-    if (output) *output += line;
-  fclose(c.out);
-  int status = 0;
-  waitpid(c.pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string file_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 #include <torch/torch.h>
 
 #include "core/io/dataset.h"
+#include "core/model/model.h"
 #include "core/train/pretraining_card.h"
+#include "core/train/weight_init.h"
 
 namespace vitscope::test {
 
@@ -42,6 +44,16 @@ inline train::PretrainingArchitecture tiny_architecture() {
   a.moco_hidden_dim = 64;
   a.moco_out_dim = 32;
   return a;
+}
+
+// A tiny model with fresh weights, as `vitscope-cli create` makes it, saved in ViTScope's format
+// as <dir>/<objective>-base.safetensors: the base model of fine-tuning tests.
+inline std::string save_tiny_model(const std::string& dir, train::ObjectiveKind kind, uint64_t seed = 5) {
+  auto model = model::Model::create(train::pretraining_card(kind, tiny_architecture(), 0.2, false));
+  train::initialize_weights(model, seed);
+  const auto path = dir + "/" + train::objective_kind_name(kind) + "-base.safetensors";
+  model::save_model(model, path);
+  return path;
 }
 
 }  // namespace vitscope::test

@@ -1,0 +1,293 @@
+#include "ui/training/finetune_panel.h"
+
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QScrollArea>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+#include "ui/plots/colormap.h"
+#include "ui/shelf/model_shelf_model.h"
+#include "ui/workspace/panel_column.h"
+
+namespace vitscope::ui {
+
+namespace {
+
+const QStringList kModes{"linear-probe", "finetune", "pretrain-moco", "pretrain-simmim", "pretrain-mae", "pretrain-hybrid"};
+constexpr int kMaxSnapshots = 6;  // diagnostics curves drawn at once (evenly spread, first and latest kept)
+
+// A folder field with a "…" button that opens a folder dialog.
+QWidget* folder_field(QLineEdit* edit, const QString& caption) {
+  auto* w = new QWidget;
+  auto* layout = new QHBoxLayout(w);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* browse = new QPushButton(QStringLiteral("…"));
+  browse->setFixedWidth(32);
+  browse->setToolTip(caption);
+  QObject::connect(browse, &QPushButton::clicked, edit, [edit, caption] {
+    const QString dir = QFileDialog::getExistingDirectory(edit, caption, edit->text());
+    if (!dir.isEmpty()) edit->setText(dir);
+  });
+  layout->addWidget(edit, 1);
+  layout->addWidget(browse);
+  return w;
+}
+
+LinePlot* small_plot(const QString& title, const QString& x, const QString& y) {
+  auto* p = new LinePlot(title, x, y);
+  p->setMinimumSize(260, 200);
+  p->legend->setVisible(false);
+  return p;
+}
+
+// Light (early) to dark (latest) blue.
+QColor snapshot_color(int i, int n) {
+  const double t = n <= 1 ? 1.0 : static_cast<double>(i) / (n - 1);
+  return QColor::fromHsvF(0.6, 0.25 + 0.7 * t, 0.95 - 0.45 * t);
+}
+
+QVector<int> spread_indices(int count, int max) {
+  QVector<int> out;
+  if (count <= max) {
+    for (int i = 0; i < count; ++i) out << i;
+    return out;
+  }
+  for (int k = 0; k < max; ++k) out << static_cast<int>(std::llround(static_cast<double>(k) * (count - 1) / (max - 1)));
+  return out;
+}
+
+}  // namespace
+
+FineTunePanel::FineTunePanel(FineTuneQueue& queue, ModelShelfModel& shelf, QWidget* parent)
+    : QWidget(parent), queue_(queue), shelf_(shelf) {
+  auto* left = new QWidget;
+  auto* left_layout = new QVBoxLayout(left);
+  left_layout->setContentsMargins(0, 0, 0, 0);
+  left_layout->addWidget(createForm());
+  left_layout->addWidget(createQueue(), 1);
+  left->setMaximumWidth(380);
+  auto* layout = new QHBoxLayout(this);
+  layout->addWidget(left);
+  auto* scroll = new QScrollArea;
+  scroll->setWidgetResizable(true);
+  scroll->setWidget(createPlots());
+  layout->addWidget(scroll, 1);
+
+  connect(&queue_, &FineTuneQueue::curvesChanged, this, [this](int row) {
+    if (row == selectedRow()) refreshPlots();
+  });
+  connect(&queue_, &QAbstractItemModel::dataChanged, this, [this] {
+    refreshButtons();
+    if (selectedRow() < 0 && queue_.runningRow() >= 0) selectRow(queue_.runningRow());
+  });
+  connect(&queue_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int first, int) { selectRow(first); });
+  refreshButtons();
+}
+
+QWidget* FineTunePanel::createForm() {
+  auto* box = new QGroupBox(tr("New job"));
+  auto* form = new QFormLayout(box);
+  base_ = new QComboBox;
+  base_->setModel(&shelf_);
+  base_->setToolTip(tr("The model to start from: its weights initialise the run"));
+  form->addRow(tr("Base model"), base_);
+  data_ = new QLineEdit;
+  data_->setPlaceholderText(tr("folder with class folders (or images, for pre-training)"));
+  form->addRow(tr("Data"), folder_field(data_, tr("Training images")));
+  val_ = new QLineEdit;
+  val_->setPlaceholderText(tr("none: hold out a part of the data"));
+  form->addRow(tr("Validation"), folder_field(val_, tr("Validation images (same class folders)")));
+  val_split_ = new QDoubleSpinBox;
+  val_split_->setRange(0.0, 0.5);
+  val_split_->setSingleStep(0.05);
+  val_split_->setValue(0.1);
+  form->addRow(tr("Held out"), val_split_);
+  mode_ = new QComboBox;
+  mode_->addItems(kModes);
+  mode_->setCurrentText(QStringLiteral("finetune"));
+  mode_->setToolTip(tr("linear-probe: frozen encoder + linear head; finetune: encoder + head; pretrain-*: continued "
+                       "self-supervised pre-training"));
+  form->addRow(tr("Mode"), mode_);
+  lambda_ = new QDoubleSpinBox;
+  lambda_->setRange(0.0, 1.0);
+  lambda_->setSingleStep(0.05);
+  lambda_->setValue(0.2);
+  lambda_->setToolTip(tr("Hybrid: L = (1-λ) L_SimMIM + λ L_MoCo"));
+  form->addRow(tr("λ"), lambda_);
+  auto spin = [](int lo, int hi, int value) {
+    auto* s = new QSpinBox;
+    s->setRange(lo, hi);
+    s->setValue(value);
+    return s;
+  };
+  epochs_ = spin(1, 10000, 10);
+  batch_ = spin(1, 8192, 64);
+  image_size_ = spin(0, 1024, 0);
+  image_size_->setSpecialValueText(tr("model's"));
+  diagnostics_every_ = spin(0, 100000, 50);
+  diagnostics_every_->setSpecialValueText(tr("off"));
+  diagnostics_every_->setSuffix(tr(" steps"));
+  form->addRow(tr("Epochs"), epochs_);
+  form->addRow(tr("Batch"), batch_);
+  lr_ = new QLineEdit;
+  lr_->setPlaceholderText(tr("mode's default"));
+  form->addRow(tr("Learning rate"), lr_);
+  form->addRow(tr("Image size"), image_size_);
+  device_ = new QComboBox;
+  device_->addItems({"auto", "cpu", "cuda"});
+  device_->setToolTip(tr("Without a GPU the job runs on the CPU (with a warning)"));
+  form->addRow(tr("Device"), device_);
+  form->addRow(tr("Diagnostics every"), diagnostics_every_);
+  add_ = new QPushButton(tr("Add to Queue"));
+  form->addRow(add_);
+  auto update_lambda = [this] { lambda_->setEnabled(mode_->currentText() == QLatin1String("pretrain-hybrid")); };
+  connect(mode_, &QComboBox::currentTextChanged, this, update_lambda);
+  update_lambda();
+  auto update_add = [this] { add_->setEnabled(base_->count() > 0 && !data_->text().trimmed().isEmpty()); };
+  connect(data_, &QLineEdit::textChanged, this, update_add);
+  connect(&shelf_, &QAbstractItemModel::rowsInserted, this, update_add);
+  connect(&shelf_, &QAbstractItemModel::rowsRemoved, this, update_add);
+  update_add();
+  connect(add_, &QPushButton::clicked, this, [this] { queue_.enqueue(specFromForm()); });
+  return box;
+}
+
+QWidget* FineTunePanel::createQueue() {
+  auto* box = new QGroupBox(tr("Jobs"));
+  auto* layout = new QVBoxLayout(box);
+  list_ = new QListView;
+  list_->setModel(&queue_);
+  layout->addWidget(list_, 1);
+  auto* buttons = new QHBoxLayout;
+  pause_ = new QPushButton(tr("Pause"));
+  resume_ = new QPushButton(tr("Resume"));
+  cancel_ = new QPushButton(tr("Cancel"));
+  buttons->addWidget(pause_);
+  buttons->addWidget(resume_);
+  buttons->addWidget(cancel_);
+  layout->addLayout(buttons);
+  status_ = new QLabel;
+  status_->setWordWrap(true);
+  layout->addWidget(status_);
+  connect(pause_, &QPushButton::clicked, this, [this] { queue_.pause(selectedRow()); });
+  connect(resume_, &QPushButton::clicked, this, [this] { queue_.resume(selectedRow()); });
+  connect(cancel_, &QPushButton::clicked, this, [this] { queue_.cancel(selectedRow()); });
+  connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this, [this] {
+    refreshButtons();
+    refreshPlots();
+  });
+  return box;
+}
+
+QWidget* FineTunePanel::createPlots() {
+  auto* w = new QWidget;
+  auto* grid = new QGridLayout(w);
+  loss_ = small_plot(tr("Loss"), tr("step"), tr("loss"));
+  lr_plot_ = small_plot(tr("Learning rate"), tr("step"), tr("lr"));
+  throughput_ = small_plot(tr("Throughput"), tr("step"), tr("images / s"));
+  accuracy_ = small_plot(tr("Validation accuracy"), tr("epoch"), tr("top-1"));
+  for (auto* p : {loss_, lr_plot_, throughput_}) p->setIntegerXTicks(false);
+  accuracy_->setPreferredYRange(0.0, 1.0);
+  distance_ = small_plot(tr("Mean attention distance"), tr("block"), tr("pixels"));
+  nmi_ = small_plot(tr("NMI"), tr("block"), tr("NMI"));
+  spectrum_ = small_plot(tr("ΔLog amplitude"), tr("depth"), tr("ΔLog amplitude"));
+  for (auto* p : {distance_, nmi_, spectrum_}) p->legend->setVisible(true);
+  attention_ = new HeatmapView(200);
+  attention_->setValueName(tr("attention"));
+  attention_->setToolTip(tr("CLS attention of the last block on the first probe image, at the latest snapshot"));
+  grid->addWidget(loss_, 0, 0);
+  grid->addWidget(lr_plot_, 0, 1);
+  grid->addWidget(throughput_, 0, 2);
+  grid->addWidget(accuracy_, 0, 3);
+  grid->addWidget(distance_, 1, 0);
+  grid->addWidget(nmi_, 1, 1);
+  grid->addWidget(spectrum_, 1, 2);
+  auto* overlay = new QGroupBox(tr("CLS attention, last block"));
+  auto* overlay_layout = new QVBoxLayout(overlay);
+  overlay_layout->addWidget(attention_, 0, Qt::AlignCenter);
+  grid->addWidget(overlay, 1, 3);
+  return w;
+}
+
+runtime::FineTuneSpec FineTunePanel::specFromForm() const {
+  runtime::FineTuneSpec s;
+  s.base_model = base_->currentData(ModelShelfModel::PathRole).toString().toStdString();
+  s.data = data_->text().trimmed().toStdString();
+  s.val_data = val_->text().trimmed().toStdString();
+  s.val_split = val_split_->value();
+  s.mode = mode_->currentText().toStdString();
+  s.lambda = lambda_->value();
+  s.epochs = epochs_->value();
+  s.batch_size = batch_->value();
+  bool ok = false;
+  const double lr = lr_->text().toDouble(&ok);
+  s.lr = ok && lr > 0 ? lr : 0.0;
+  s.image_size = image_size_->value();
+  s.device = device_->currentText().toStdString();
+  s.diagnostics_every = diagnostics_every_->value();
+  s.log_every = 5;  // each report waits for the device: not every step
+  return s;
+}
+
+void FineTunePanel::setDataFolder(const QString& path) { data_->setText(path); }
+void FineTunePanel::setMode(const QString& mode) { mode_->setCurrentText(mode); }
+void FineTunePanel::setEpochs(int epochs) { epochs_->setValue(epochs); }
+void FineTunePanel::setBatchSize(int batch) { batch_->setValue(batch); }
+void FineTunePanel::setDiagnosticsEvery(int steps) { diagnostics_every_->setValue(steps); }
+
+void FineTunePanel::setBaseModel(const QString& path) {
+  const int row = base_->findData(path, ModelShelfModel::PathRole);
+  if (row >= 0) base_->setCurrentIndex(row);
+}
+
+int FineTunePanel::selectedRow() const { return list_->currentIndex().isValid() ? list_->currentIndex().row() : -1; }
+
+void FineTunePanel::selectRow(int row) { list_->setCurrentIndex(queue_.index(row)); }
+
+void FineTunePanel::refreshButtons() {
+  const int row = selectedRow();
+  const auto state = row >= 0 ? queue_.job(row).state : FineTuneQueue::State::Finished;
+  using S = FineTuneQueue::State;
+  pause_->setEnabled(state == S::Running);
+  resume_->setEnabled(state == S::Paused);
+  cancel_->setEnabled(row >= 0 && (state == S::Running || state == S::Paused || state == S::Queued));
+  status_->setText(row >= 0 ? queue_.job(row).message : QString());
+}
+
+void FineTunePanel::refreshPlots() {
+  const int row = selectedRow();
+  if (row < 0) return;
+  const auto& c = queue_.job(row).curves;
+  const QColor line(40, 90, 170);
+  loss_->setSeries({{tr("loss"), line, c.step, c.loss}});
+  lr_plot_->setSeries({{tr("lr"), line, c.step, c.lr}});
+  throughput_->setSeries({{tr("images/s"), line, c.step, c.images_per_second}});
+  accuracy_->setSeries({{tr("val top-1"), line, c.epoch, c.val_top1}});
+  for (auto* p : {loss_, lr_plot_, throughput_, accuracy_}) p->legend->setVisible(false);
+
+  QVector<PlotSeries> distance, nmi, spectrum;
+  const auto picked = spread_indices(c.diagnostics.size(), kMaxSnapshots);
+  for (int k = 0; k < picked.size(); ++k) {
+    const auto& d = c.diagnostics[picked[k]];
+    const QString name = tr("step %1").arg(d.step);
+    const QColor color = snapshot_color(k, picked.size());
+    distance << make_series(name, color, d.attention_distance, 1);
+    nmi << make_series(name, color, d.nmi, 1);
+    spectrum << make_series(name, color, values_per_depth(d.delta_log_amplitude), 0);
+  }
+  distance_->setSeries(distance);
+  nmi_->setSeries(nmi);
+  spectrum_->setSeries(spectrum);
+  if (!c.diagnostics.isEmpty()) {
+    const auto& latest = c.diagnostics.back();
+    attention_->setImage(rgb_to_image(latest.probe_image));
+    attention_->setGrid(latest.cls_attention, Colormap::Inferno, 0.6);
+  }
+}
+
+}  // namespace vitscope::ui
