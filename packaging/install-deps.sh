@@ -12,8 +12,8 @@ build_pkgs=(
 )
 # OpenBLAS: Debian's libtorch otherwise uses the reference BLAS, ~30x slower (toolchain.md §4).
 runtime_pkgs=( libopenblas0-pthread )
-# Offscreen / virtual-display GUI tests and screenshots.
-test_pkgs=( xvfb xauth python3-torch python3-torchvision )
+# Offscreen / virtual-display GUI tests and screenshots; validators of the .deb's desktop files.
+test_pkgs=( xvfb xauth python3-torch python3-torchvision desktop-file-utils appstream )
 
 want=( "${build_pkgs[@]}" "${runtime_pkgs[@]}" )
 if [[ "${1:-}" == "--tests" ]]; then want+=( "${test_pkgs[@]}" ); fi

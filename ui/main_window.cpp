@@ -80,7 +80,8 @@ MainWindow::MainWindow(runtime::Explorer& explorer, QWidget* parent)
       jobs_(worker_count()),
       shelf_(explorer, jobs_),
       gallery_(explorer, jobs_),
-      comparison_(explorer, state_, jobs_) {
+      comparison_(explorer, state_, jobs_),
+      director_(shelf_, gallery_, state_) {
   explorer_.set_cpu_threads(std::max(1, QThread::idealThreadCount() / worker_count()));
   setWindowTitle(tr("ViTScope"));
   setAcceptDrops(true);
@@ -100,6 +101,7 @@ MainWindow::MainWindow(runtime::Explorer& explorer, QWidget* parent)
   createMenusAndToolbar();
   createDocks();
   createStatusBar();
+  createTrainingDock();
 
   connect(&shelf_, &ModelShelfModel::columnsChanged, this, [this] { comparison_.setColumns(shelf_.loadedColumns()); });
   connect(&shelf_, &ModelShelfModel::loadFailed, this, [this](const QString& path, const QString& message) {
@@ -127,6 +129,7 @@ MainWindow::MainWindow(runtime::Explorer& explorer, QWidget* parent)
     setWindowTitle(state_.imageName().isEmpty() ? tr("ViTScope") : tr("%1 — ViTScope").arg(state_.imageName()));
   });
   restoreSettings();
+  reloadLessons();
 }
 
 MainWindow::~MainWindow() { jobs_.shutdown(); }
@@ -164,12 +167,25 @@ void MainWindow::createActions() {
                        tr("Copy the vitscope-cli command that computes the current panel's numbers"),
                        &MainWindow::copyCommand);
   quit_ = make(tr("&Quit"), QKeySequence::Quit, tr("Quit ViTScope"), &QWidget::close);
+  open_session_ = make(tr("Open &Session…"), QKeySequence(tr("Ctrl+Shift+S")),
+                       tr("Restore models, images, controls and layout from a session file"), &MainWindow::openSessionDialog);
+  save_session_ = make(tr("&Save Session As…"), QKeySequence::Save,
+                       tr("Save models (path and SHA-256), images, controls and layout to a session file"),
+                       &MainWindow::saveSessionDialog);
+  presentation_ = make(tr("&Presentation Mode"), QKeySequence(tr("Shift+F5")),
+                       tr("Full screen, large fonts, thick lines and a high-contrast colormap; arrows step lessons"),
+                       [this] { setPresentationMode(!presenting_); });
+  presentation_->setCheckable(true);
+  next_step_ = make(tr("&Next Step"), QKeySequence(), tr("Next step of the lesson"), [this] { lesson_player_.next(); });
+  previous_step_ = make(tr("&Previous Step"), QKeySequence(), tr("Previous step of the lesson"), [this] { lesson_player_.back(); });
 }
 
 void MainWindow::createMenusAndToolbar() {
   auto* file = menuBar()->addMenu(tr("&File"));
   file->addActions({open_images_, open_folder_, paste_});
   recent_menu_ = file->addMenu(tr("&Recent Images"));
+  file->addSeparator();
+  file->addActions({open_session_, save_session_});
   file->addSeparator();
   file->addActions({add_checkpoint_, add_folder_});
   file->addSeparator();
@@ -199,6 +215,7 @@ void MainWindow::createMenusAndToolbar() {
   auto* full = view->addAction(tr("Full Screen"));
   full->setShortcut(QKeySequence::FullScreen);
   connect(full, &QAction::triggered, this, [this] { isFullScreen() ? showNormal() : showFullScreen(); });
+  view->addAction(presentation_);
 
   auto* models = menuBar()->addMenu(tr("&Models"));
   models->addActions({add_checkpoint_, add_folder_});
@@ -208,6 +225,8 @@ void MainWindow::createMenusAndToolbar() {
     for (const auto& path : bundled_checkpoints())
       if (!shelf_.savedPaths().contains(path)) shelf_.addCheckpoint(path);
   });
+
+  createLessonsMenu();
 
   auto* help = menuBar()->addMenu(tr("&Help"));
   auto* shortcuts = help->addAction(tr("&Keyboard Shortcuts"));
@@ -278,27 +297,18 @@ void MainWindow::saveSettings() {
   settings_.setValue("window/geometry", saveGeometry());
   settings_.setValue("window/state", saveState());
   settings_.setValue("view/panel", static_cast<int>(state_.panel()));
-  settings_.setValue("shelf/paths", shelf_.savedPaths());
-  settings_.setValue("shelf/names", shelf_.savedNames());
   settings_.setValue("engine/device", QString::fromStdString(explorer_.device()));
 }
 
 void MainWindow::loadStartupContent() {
-  if (settings_.contains("shelf/paths")) {
-    const QStringList paths = settings_.value("shelf/paths").toStringList();
-    const QStringList names = settings_.value("shelf/names").toStringList();
-    for (int i = 0; i < paths.size(); ++i) {
-      if (QFileInfo::exists(paths[i])) shelf_.addCheckpoint(paths[i], names.value(i));
-      else messages_->showMessage(MessageBar::Level::Warning, tr("The model %1 from the last session is gone.").arg(paths[i]));
-    }
-  } else {
-    const QStringList bundled = bundled_checkpoints();
-    if (bundled.isEmpty())
-      messages_->showMessage(MessageBar::Level::Info,
-                             tr("No bundled models were found. Add a checkpoint with File ▸ Add Model Checkpoint… or "
-                                "drop one on the window."));
-    for (const auto& path : bundled) shelf_.addCheckpoint(path);
-  }
+  // A broken autosave is reported by openSession; the window then starts as on first launch.
+  if (QFileInfo::exists(autosavePath()) && openSession(autosavePath())) return;
+  const QStringList bundled = bundled_checkpoints();
+  if (bundled.isEmpty())
+    messages_->showMessage(MessageBar::Level::Info,
+                           tr("No bundled models were found. Add a checkpoint with File ▸ Add Model Checkpoint… or "
+                              "drop one on the window."));
+  for (const auto& path : bundled) shelf_.addCheckpoint(path);
   // Photos first (the first one is shown), the project's drawn test patterns last.
   const QString samples = resource_dir(QStringLiteral("samples"));
   if (samples.isEmpty()) return;
@@ -314,7 +324,8 @@ void MainWindow::loadStartupContent() {
 void MainWindow::openPaths(const QStringList& paths) {
   QStringList images;
   for (const auto& path : paths) {
-    if (is_checkpoint(path)) shelf_.addCheckpoint(QFileInfo(path).absoluteFilePath());
+    if (QFileInfo(path).suffix() == QLatin1String(kSessionSuffix)) openSession(path);
+    else if (is_checkpoint(path)) shelf_.addCheckpoint(QFileInfo(path).absoluteFilePath());
     else images << path;
   }
   if (images.isEmpty()) return;
@@ -578,12 +589,19 @@ void MainWindow::showShortcuts() {
          "<tr><td><b>Ctrl+Shift+O</b></td><td>add a model checkpoint</td></tr>"
          "<tr><td><b>Ctrl+E</b> / <b>Ctrl+Shift+E</b></td><td>export the panel / the whole comparison</td></tr>"
          "<tr><td><b>Ctrl+Shift+C</b></td><td>copy the vitscope-cli command</td></tr>"
+         "<tr><td><b>Ctrl+S</b> / <b>Ctrl+Shift+S</b></td><td>save / open a session</td></tr>"
+         "<tr><td><b>Page Down / Page Up</b></td><td>next / previous lesson step (also Right / Left in presentation "
+         "mode)</td></tr>"
+         "<tr><td><b>Shift+F5</b></td><td>presentation mode</td></tr>"
          "<tr><td><b>F5</b></td><td>analyse again</td></tr><tr><td><b>Esc</b></td><td>cancel running work</td></tr>"
          "</table>"));
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
+  setPresentationMode(false);  // the layout saved is the everyday one
   saveSettings();
+  QString error;
+  if (!saveSession(autosavePath(), &error)) qWarning("ViTScope: could not autosave the session: %s", qPrintable(error));
   jobs_.cancelAll();
   QMainWindow::closeEvent(e);
 }

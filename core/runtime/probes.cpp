@@ -152,6 +152,10 @@ CueConflictStimuli read_cue_conflict_stimuli(const std::string& dir) {
 std::string bundled_mapping_dir() {
   const char* env = std::getenv("VITSCOPE_RESOURCES");
   if (env && *env) return (fs::path(env) / "probes").string();
+  // An installed program (/usr/bin/vitscope-cli → /usr/share/vitscope/probes), as ui/resource_paths.
+  std::error_code ec;
+  const auto installed = fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path() / "share/vitscope/probes";
+  if (!ec && fs::is_directory(installed)) return installed.string();
   return (fs::path(VITSCOPE_SOURCE_RESOURCES) / "probes").string();
 }
 

@@ -227,13 +227,9 @@ TEST_F(MainWindowTest, PastedPictureBecomesTheCurrentImage) {
   EXPECT_TRUE(waitForResults());
 }
 
-TEST_F(MainWindowTest, LayoutAndShelfAreRememberedOnClose) {
-  window->shelf().setData(window->shelf().index(0), "Renamed", Qt::EditRole);
+TEST_F(MainWindowTest, LayoutIsRememberedOnClose) {
   window->close();
-  QSettings settings;
-  EXPECT_FALSE(settings.value("window/state").toByteArray().isEmpty());
-  EXPECT_EQ(settings.value("shelf/names").toStringList().value(0), "Renamed");
-  EXPECT_EQ(settings.value("shelf/paths").toStringList().size(), window->shelf().rowCount());
+  EXPECT_FALSE(QSettings().value("window/state").toByteArray().isEmpty());
 }
 
 TEST_F(MainWindowTest, ShelfRenamesReordersAndRemoves) {

@@ -1,5 +1,5 @@
 // Writes a screenshot of the window on each panel, and one of each panel's exported figure,
-// to $VITSCOPE_SCREENSHOT_DIR (default: <tmp>/vitscope-screenshots) for people to look at:
+// to screenshot_dir() (ctest: build/tests/screenshots) for people to look at:
 //   VITSCOPE_SCREENSHOT_DIR=shots ./build/tests/test_ui --gtest_filter='Screenshots*'
 #include <QDir>
 #include <QFile>
@@ -18,9 +18,7 @@ namespace vitscope::test {
 class Screenshots : public MainWindowTest {};
 
 TEST_F(Screenshots, EveryPanel) {
-  const QString dir = qEnvironmentVariable("VITSCOPE_SCREENSHOT_DIR",
-                                           QDir::temp().filePath(QStringLiteral("vitscope-screenshots")));
-  QDir().mkpath(dir);
+  const QString dir = screenshot_dir();
   // A photo when the samples are there.
   for (int row = 0; row < window->gallery().rowCount(); ++row)
     if (window->gallery().index(row).data(Qt::DisplayRole).toString() == "chelsea.png")

@@ -5,6 +5,7 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QMimeData>
 #include <QPainter>
 #include <QProcess>
@@ -83,11 +84,7 @@ void pretrain(const std::string& objective, const fs::path& out, const QStringLi
 }  // namespace
 
 fs::path scratch_dir() {
-  static const fs::path dir = [] {
-    auto d = fs::temp_directory_path() / ("vitscope-test-ui-" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
+  static const fs::path dir = temp_dir("ui");
   return dir;
 }
 
@@ -131,6 +128,12 @@ fs::path other_size_model() {
   return path;
 }
 
+QString screenshot_dir() {
+  const QString dir = qEnvironmentVariable("VITSCOPE_SCREENSHOT_DIR", QDir::temp().filePath(QStringLiteral("vitscope-screenshots")));
+  QDir().mkpath(dir);
+  return dir;
+}
+
 bool wait_until(const std::function<bool()>& done, int timeout_ms) {
   return QTest::qWaitFor(done, timeout_ms);
 }
@@ -138,6 +141,7 @@ bool wait_until(const std::function<bool()>& done, int timeout_ms) {
 void MainWindowTest::SetUp() {
   setenv("VITSCOPE_MODELS_DIR", startup_models_dir().c_str(), 1);
   QSettings().clear();  // every test is a first launch
+  QFile::remove(ui::MainWindow::autosavePath());
   explorer = std::make_unique<runtime::Explorer>();
   window = std::make_unique<ui::MainWindow>(*explorer);
   window->resize(1600, 1000);
@@ -159,6 +163,10 @@ bool MainWindowTest::waitForResults(int timeout_ms) {
   auto& c = window->comparison();
   return wait_until([&] { return !window->state().imageId().isEmpty() && c.allAnalysesReady() && c.allReconstructionsReady(); },
                     timeout_ms);
+}
+
+bool MainWindowTest::waitForSetup(int timeout_ms) {
+  return wait_until([&] { return !window->director().isApplying(); }, timeout_ms) && waitForResults(timeout_ms);
 }
 
 void MainWindowTest::dropFiles(const QStringList& paths) {

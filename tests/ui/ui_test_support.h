@@ -27,6 +27,9 @@ std::filesystem::path scratch_dir();
 // Writes a small synthetic photo-like PNG (disc on stripes); `variant` changes its colours.
 QString write_test_image(const QString& name, int variant = 0);
 
+// Where screenshots for people to look at go: $VITSCOPE_SCREENSHOT_DIR (ctest: the build tree's
+// tests/screenshots), else <tmp>/vitscope-screenshots; created.
+QString screenshot_dir();
 // Pumps events until `done` or the timeout; false on timeout.
 bool wait_until(const std::function<bool()>& done, int timeout_ms = 60000);
 
@@ -36,6 +39,8 @@ class MainWindowTest : public ::testing::Test {
   void TearDown() override;
   // Waits until every column has its analysis and (if it can) its reconstruction.
   bool waitForResults(int timeout_ms = 60000);
+  // Waits until a session or lesson step is set up (models, image, controls) and analysed.
+  bool waitForSetup(int timeout_ms = 60000);
   // Sends a real drag-enter + drop of these files onto the window.
   void dropFiles(const QStringList& paths);
 

@@ -2,18 +2,21 @@
 
 #include <algorithm>
 
+#include "ui/plots/plot_style.h"
+
 namespace vitscope::ui {
 
 BarPlot::BarPlot(const QString& title, const QString& value_label, Qt::Orientation orientation, QWidget* parent)
     : QCustomPlot(parent), orientation_(orientation) {
   setMinimumSize(200, 160);
   plotLayout()->insertRow(0);
-  plotLayout()->addElement(0, 0, new QCPTextElement(this, title, QFont(font().family(), font().pointSize(), QFont::Bold)));
+  plotLayout()->addElement(0, 0, new QCPTextElement(this, title));
   valueAxis()->setLabel(value_label);
   keyAxis()->setTickLength(0, 0);
   valueAxis()->ticker()->setTickCount(2);  // narrow plots: few value labels, so they never overlap
   keyAxis()->grid()->setVisible(false);
   if (orientation_ == Qt::Horizontal) keyAxis()->setRangeReversed(true);  // first bar on top
+  apply_plot_style(this);
 }
 
 void BarPlot::setPreferredValueRange(double lo, double hi) { preferred_ = {lo, hi}; }

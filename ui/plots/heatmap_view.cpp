@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/plots/plot_style.h"
+
 namespace vitscope::ui {
 
 namespace {
@@ -25,8 +27,9 @@ QImage for_output(const QImage& image, const QPainter& p, const QRectF& target) 
 
 }  // namespace
 
-HeatmapView::HeatmapView(int side, QWidget* parent) : QWidget(parent), side_(side) {
-  setFixedSize(side, side);
+HeatmapView::HeatmapView(int side, QWidget* parent)
+    : QWidget(parent), side_(static_cast<int>(std::lround(side * plot_style().view_scale))) {
+  setFixedSize(side_, side_);
   setAttribute(Qt::WA_OpaquePaintEvent, false);
 }
 
@@ -123,9 +126,9 @@ void HeatmapView::paintEvent(QPaintEvent*) {
     // §3.1 pitfall of the paper's notebook drawn right.
     const double cw = r.width() / outline_grid_, ch = r.height() / outline_grid_;
     const QRectF cell(r.left() + outlined_->col * cw, r.top() + outlined_->row * ch, cw, ch);
-    p.setPen(QPen(Qt::black, 3.5));
+    p.setPen(QPen(Qt::black, 3.5 * plot_style().line_scale));
     p.drawRect(cell);
-    p.setPen(QPen(QColor(0, 230, 255), 1.8));
+    p.setPen(QPen(QColor(0, 230, 255), 1.8 * plot_style().line_scale));
     p.drawRect(cell);
   }
   if (selected_ || hasFocus()) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/plots/plot_style.h"
+
 namespace vitscope::ui {
 
 PlotSeries make_series(const QString& name, const QColor& color, const std::vector<double>& y, double first_x) {
@@ -18,14 +20,12 @@ LinePlot::LinePlot(const QString& title, const QString& x_label, const QString& 
     : QCustomPlot(parent) {
   setMinimumSize(320, 280);
   plotLayout()->insertRow(0);
-  auto* heading = new QCPTextElement(this, title, QFont(font().family(), font().pointSize(), QFont::Bold));
-  plotLayout()->addElement(0, 0, heading);
+  plotLayout()->addElement(0, 0, new QCPTextElement(this, title));
   xAxis->setLabel(x_label);
   yAxis->setLabel(y_label);
   // The legend goes under the axes, in rows, so it never hides a line.
   legend->setVisible(true);
   legend->setBorderPen(Qt::NoPen);
-  legend->setFont(QFont(font().family(), std::max(7, font().pointSize() - 1)));
   legend->setFillOrder(QCPLegend::foColumnsFirst);
   legend->setWrap(2);
   axisRect()->insetLayout()->take(legend);
@@ -35,6 +35,7 @@ LinePlot::LinePlot(const QString& title, const QString& x_label, const QString& 
   marker_->setPen(QPen(QColor(120, 120, 120), 1, Qt::DashLine));
   marker_->setVisible(false);
   setIntegerXTicks(true);
+  apply_plot_style(this);
 }
 
 void LinePlot::setIntegerXTicks(bool integer) {
@@ -54,8 +55,8 @@ void LinePlot::setSeries(const QVector<PlotSeries>& series) {
   for (const auto& s : series) {
     auto* g = addGraph();
     g->setName(s.name);
-    g->setPen(QPen(s.color, 2, s.style));
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, s.color, s.color, 5));
+    g->setPen(QPen(s.color, 2 * plot_style().line_scale, s.style));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, s.color, s.color, 5 * plot_style().line_scale));
     g->setData(s.x, s.y, /*alreadySorted=*/true);
     if (!s.in_legend) g->removeFromLegend();
   }

@@ -1,6 +1,9 @@
 #include "ui/workspace/panel_column.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include "ui/plots/plot_style.h"
 
 namespace vitscope::ui {
 
@@ -12,7 +15,7 @@ std::vector<double> values_per_depth(const std::vector<double>& per_tap) {
 
 PanelColumn::PanelColumn(ComparisonModel& model, const ModelColumn& column, QWidget* parent)
     : QWidget(parent), model_(model), state_(model.state()), column_(column) {
-  setFixedWidth(kWidth);
+  setFixedWidth(static_cast<int>(std::lround(kWidth * plot_style().view_scale)));
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(6, 4, 6, 4);
   outer->setSpacing(4);
