@@ -2,6 +2,9 @@
 
 #include <malloc.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace vitscope::runtime {
@@ -38,10 +41,33 @@ std::vector<std::string> available_devices() {
   return out;
 }
 
+namespace {
+// The GPU's model name from the NVIDIA driver's /proc entries (in PCI bus order, which is CUDA's
+// order on single-GPU and CUDA_DEVICE_ORDER=PCI_BUS_ID machines); "" when there are none.
+// Reading it there keeps CUDA headers out of core.
+std::string nvidia_gpu_name(int index) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> gpus;
+  for (const auto& entry : fs::directory_iterator("/proc/driver/nvidia/gpus", ec)) gpus.push_back(entry.path());
+  std::sort(gpus.begin(), gpus.end());
+  if (index < 0 || index >= static_cast<int>(gpus.size())) return "";
+  std::ifstream info(gpus[index] / "information");
+  for (std::string line; std::getline(info, line);)
+    if (line.rfind("Model:", 0) == 0) {
+      const auto start = line.find_first_not_of(" \t", 6);
+      return start == std::string::npos ? "" : line.substr(start);
+    }
+  return "";
+}
+}  // namespace
+
 std::string describe(const torch::Device& d) {
   if (d.is_cpu())
     return "CPU (" + std::to_string(std::thread::hardware_concurrency()) + " cores, torch " + TORCH_VERSION + ")";
-  return "CUDA:" + std::to_string(d.index()) + " (torch " + TORCH_VERSION + ")";
+  const int index = d.has_index() ? d.index() : 0;  // an unindexed CUDA device is the current one, 0 here
+  const auto name = nvidia_gpu_name(index);
+  return "CUDA:" + std::to_string(index) + (name.empty() ? "" : " " + name) + " (torch " + TORCH_VERSION + ")";
 }
 
 void tune_process() {

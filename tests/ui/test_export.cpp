@@ -158,6 +158,17 @@ TEST_F(ExportTest, JsonAndCsvCarryTheNumbers) {
     EXPECT_TRUE(csv.contains(q)) << q;
 }
 
+// A panel never shown, exported at once (no event loop in between): the figure must still be the
+// panel at its natural size, not a widget Qt has not laid out yet.
+TEST_F(ExportTest, PanelNeverShownExportsAtOnceAtItsNaturalSize) {
+  QString error;
+  const QString path = out_path("unshown-spectrum.png");
+  ASSERT_TRUE(window->exportPanels({window->workspace()->panel(ui::Panel::Spectrum)}, path, 96, &error))
+      << error.toStdString();
+  EXPECT_GT(QImage(path).width(), 300);
+  EXPECT_GT(QImage(path).height(), 200);
+}
+
 TEST_F(ExportTest, UnknownExtensionIsAnErrorNotAFile) {
   QString error;
   EXPECT_FALSE(window->exportPanels({attention()}, out_path("figure.bmpx"), 96, &error));
