@@ -29,14 +29,16 @@ mkdir -p "$WORK"
 
 DATA="$WORK/cifar10-test-$IMAGES"
 if [ ! -d "$DATA" ]; then
+  # Built beside and renamed when complete, so that an interrupted run leaves no partial folder.
+  # (awk reads its whole input: `head` would end the pipe early and fail it under pipefail.)
   per_class=$(( (IMAGES + 9) / 10 ))
-  mkdir -p "$DATA.tmp"
+  rm -rf "$DATA.tmp" "$DATA.part" && mkdir -p "$DATA.tmp" "$DATA.part"
   tar xzf "$ARCHIVE" -C "$DATA.tmp" --wildcards 'test/*/*.jpg'
   for dir in "$DATA.tmp"/test/*/; do
-    cls=$(basename "$dir"); mkdir -p "$DATA/$cls"
-    ls "$dir" | sort | head -n "$per_class" | while read -r f; do mv "$dir/$f" "$DATA/$cls/"; done
+    cls=$(basename "$dir"); mkdir -p "$DATA.part/$cls"
+    ls "$dir" | sort | awk -v n="$per_class" 'NR <= n' | while read -r f; do mv "$dir/$f" "$DATA.part/$cls/"; done
   done
-  rm -rf "$DATA.tmp"
+  rm -rf "$DATA.tmp" && mv "$DATA.part" "$DATA"
 fi
 MODEL="$WORK/random-moco-vit-b16.safetensors"
 [ -f "$MODEL" ] || "$CLI" create --preset vit-b16 --objective moco --seed 0 --out "$MODEL" >/dev/null

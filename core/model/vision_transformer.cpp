@@ -1,46 +1,12 @@
 #include "core/model/vision_transformer.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
 namespace vitscope::model {
 
 namespace F = torch::nn::functional;
-
-namespace {
-
-// Inference of large batches on the CPU runs its linear layers through oneDNN, which LibTorch
-// ships, instead of the BLAS it was built with: on the AVX-512 machine of docs/PERFORMANCE.md
-// ("Dataset analysis") Debian's LibTorch calls OpenBLAS' AVX2 kernels, and oneDNN's AVX-512
-// ones take half the time per core (same fp32 arithmetic). Small inputs (the app's one image)
-// keep F::linear: there oneDNN's per-call weight reordering costs more than it saves. Autograd
-// (training) always keeps F::linear. VITSCOPE_CPU_LINEAR=blas turns the oneDNN path off.
-constexpr int64_t kOneDnnMinRows = 1024;
-
-bool onednn_enabled() {
-  static const bool enabled = [] {
-    const char* choice = std::getenv("VITSCOPE_CPU_LINEAR");
-    return at::hasMKLDNN() && !(choice && std::string(choice) == "blas");
-  }();
-  return enabled;
-}
-
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const auto rows = x.numel() / x.size(-1);
-  if (!x.is_cpu() || x.scalar_type() != torch::kFloat || weight.scalar_type() != torch::kFloat ||
-      torch::GradMode::is_enabled() || rows < kOneDnnMinRows || !onednn_enabled())
-    return F::linear(x, weight, bias);
-  auto sizes = x.sizes().vec();
-  sizes.back() = weight.size(0);
-  const auto y = at::mkldnn_linear(x.reshape({rows, x.size(-1)}).to_mkldnn(), weight.contiguous(), bias);
-  return y.to_dense().view(sizes);
-}
-
-torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer) { return linear(x, layer->weight, layer->bias); }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Position embeddings
@@ -112,7 +78,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   const auto B = x.size(0), N = x.size(1), D = x.size(2);
   torch::Tensor qkv_bias = qkv->bias;
   if (q_bias.defined()) qkv_bias = torch::cat({q_bias, torch::zeros_like(q_bias), v_bias});
-  auto qkv_out = linear(x, qkv->weight, qkv_bias)
+  auto qkv_out = F::linear(x, qkv->weight, qkv_bias)
                      .reshape({B, N, 3, num_heads, D / num_heads})
                      .permute({2, 0, 3, 1, 4});
   auto q = qkv_out[0], k = qkv_out[1], v = qkv_out[2];  // (B, H, N, hd)
@@ -135,7 +101,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
     if (attention_out != nullptr) *attention_out = attn;
     out = torch::matmul(attn, v);
   }
-  return linear(out.transpose(1, 2).reshape({B, N, D}), proj);
+  return proj(out.transpose(1, 2).reshape({B, N, D}));
 }
 
 MlpImpl::MlpImpl(int dim, int hidden) {
@@ -144,7 +110,7 @@ MlpImpl::MlpImpl(int dim, int hidden) {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  return linear(F::gelu(linear(x, fc1)), fc2);  // exact (erf) GELU, paper-analyses.md §1.2
+  return fc2(F::gelu(fc1(x)));  // exact (erf) GELU, paper-analyses.md §1.2
 }
 
 LayerScaleImpl::LayerScaleImpl(int dim, double init) {
