@@ -16,4 +16,20 @@ trap 'rm -rf "$scratch"' EXIT
 dpkg-deb -x "$scratch"/python3-skimage_*.deb "$scratch/x"
 mkdir -p "$dest"
 for f in "${wanted[@]}"; do cp "$scratch/x/usr/lib/python3/dist-packages/skimage/data/$f" "$dest/"; done
+# Two of the PNGs carry an ICC profile that libpng rejects with a warning on every decode; the
+# pixels are plain sRGB, so the profile chunk (iCCP) is dropped where python3 is at hand.
+if command -v python3 >/dev/null; then
+  python3 - "$dest"/*.png <<'PY'
+import struct, sys
+for path in sys.argv[1:]:
+    data = open(path, "rb").read()
+    out, pos = [data[:8]], 8
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind != b"iCCP":
+            out.append(data[pos:pos + 12 + length])
+        pos += 12 + length
+    open(path, "wb").write(b"".join(out))
+PY
+fi
 echo "fetch-samples: ${#wanted[@]} sample images in $dest"
