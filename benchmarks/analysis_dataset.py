@@ -22,32 +22,15 @@ import argparse
 import json
 import math
 import os
-import struct
 import time
 
-import numpy as np
 import torch
 from PIL import Image
 
+from peer_common import read_safetensors
+
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-
-
-def read_safetensors(path):
-    """The fp32 / fp16 tensors of a safetensors file, without the safetensors package."""
-    dtypes = {"F32": np.float32, "F16": np.float16}
-    with open(path, "rb") as f:
-        header_size = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(header_size))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__" or info["dtype"] not in dtypes:
-            continue
-        begin, end = info["data_offsets"]
-        array = np.frombuffer(data[begin:end], dtype=dtypes[info["dtype"]]).reshape(info["shape"])
-        out[name] = torch.from_numpy(array.astype(np.float32))
-    return out
 
 
 def torchvision_vit(weights):

@@ -16,41 +16,24 @@ training set is made large enough that no epoch ends (checkpoint, validation) in
 prints images/s of both and the ratio C++ / Python. Without --cli only Python runs.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_throughput import MEAN, STD, ViT, _null, augment, param_groups, upload  # noqa: E402
+from peer_common import read_safetensors, timed_training  # noqa: E402
+from train_throughput import MEAN, STD, ViT, augment, param_groups  # noqa: E402
 
 BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "models", "moco.safetensors")
-DTYPES = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
-
-
-def read_safetensors(path):
-    """name -> fp32 tensor (the format: 8-byte header length, JSON header, raw little-endian data)."""
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        blob = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        t = torch.frombuffer(bytearray(blob[start:end]), dtype=DTYPES[info["dtype"]]) if end > start else torch.empty(0)
-        out[name] = t.reshape(info["shape"]).float()
-    return out
 
 
 def encoder_from(path):
@@ -77,7 +60,7 @@ class Classifier(nn.Module):
     def loss(self, images, labels, gen, norm):
         x = norm(augment(images, gen, 0.5))
         logits = self.head(self.encoder(x)[:, 0])
-        with torch.autocast("cuda", enabled=False) if x.is_cuda else _null():
+        with torch.autocast("cuda", enabled=False) if x.is_cuda else contextlib.nullcontext():
             return F.cross_entropy(logits.float(), labels, label_smoothing=0.1)
 
 
@@ -91,29 +74,9 @@ def python_throughput(model_path, classes, batch, steps, warmup, device, amp):
     labels = torch.randint(0, classes, (4 * batch,), device=device)
     mean, std = MEAN.to(device), STD.to(device)
     use_amp = amp and device.type == "cuda" and hasattr(torch, "autocast")
-
-    def step(i):
-        idx = upload(torch.randperm(4 * batch, generator=torch.Generator().manual_seed(i))[:batch], device)
-        gen = torch.Generator().manual_seed(1000 + i)
-        with torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else _null():
-            loss = model.loss(data.index_select(0, idx), labels.index_select(0, idx), gen, lambda v: (v - mean) / std)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for g in (decay, no_decay) for p in g], 3.0)
-        opt.step()
-
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-
-    for i in range(warmup):
-        step(i)
-    sync()
-    t0 = time.perf_counter()
-    for i in range(steps):
-        step(warmup + i)
-    sync()
-    return steps * batch / (time.perf_counter() - t0)
+    return timed_training(
+        lambda idx, gen, i: model.loss(data.index_select(0, idx), labels.index_select(0, idx), gen, lambda v: (v - mean) / std),
+        decay + no_decay, opt, batch, steps, warmup, device, use_amp)
 
 
 def cli_throughput(cli, model_path, data, batch, steps, device, amp, per_class):

@@ -13,14 +13,16 @@ AdamW without decay on norms/biases/tokens, gradient clipping, bf16 autocast wit
 prints images/s of both and the ratio C++ / Python per objective. Without --cli only Python runs.
 """
 import argparse
+import contextlib
 import math
 import re
 import subprocess
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from peer_common import timed_training, upload
 
 # ------------------------------------------------------------------------------------------------
 # Model (same structure and sizes as core/model for the bundled configuration)
@@ -97,10 +99,6 @@ def mlp_head(n, d_in, hidden, d_out):
 
 # ------------------------------------------------------------------------------------------------
 # Augmentations (core/train/augment.cpp): parameters on the CPU, images on the device
-
-
-def upload(t, device):
-    return t.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else t.to(device)
 
 
 def crop_boxes(B, H, W, scale_min, gen, ratio=(3 / 4, 4 / 3)):
@@ -240,7 +238,7 @@ class Moco(nn.Module):
             k = [self.m_projector(x) for x in self.m_encoder(torch.cat([v1, v2]))[:, 0].chunk(2)]
 
         def ctr(a, b):
-            with torch.autocast("cuda", enabled=False) if a.is_cuda else _null():
+            with torch.autocast("cuda", enabled=False) if a.is_cuda else contextlib.nullcontext():
                 a, b = F.normalize(a.float(), dim=1), F.normalize(b.float(), dim=1)
                 logits = a @ b.t() / 0.2
                 return F.cross_entropy(logits, torch.arange(len(a), device=a.device)) * 0.4
@@ -262,18 +260,10 @@ class SimMim(nn.Module):
         mask = upload(units.reshape(B, 4, 4).repeat_interleave(2, 1).repeat_interleave(2, 2).reshape(B, 64).contiguous(), x.device)
         t = self.encoder(x, mask)[:, 1:]
         pred = F.pixel_shuffle(self.head(t.transpose(1, 2).reshape(B, 128, 8, 8)), 4)
-        with torch.autocast("cuda", enabled=False) if x.is_cuda else _null():
+        with torch.autocast("cuda", enabled=False) if x.is_cuda else contextlib.nullcontext():
             pm = mask.reshape(B, 8, 8).repeat_interleave(4, 1).repeat_interleave(4, 2).unsqueeze(1)
             l1 = (pred.float() - x).abs()
             return (l1 * pm).sum() / (pm.sum() + 1e-5) / 3
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
 
 
 def param_groups(model):
@@ -298,30 +288,8 @@ def python_throughput(objective, batch, steps, warmup, device, amp):
         return (v - mean) / std
 
     use_amp = amp and device.type == "cuda" and hasattr(torch, "autocast")
-
-    def step(i):
-        idx = upload(torch.randperm(4 * batch, generator=torch.Generator().manual_seed(i))[:batch], device)
-        gen = torch.Generator().manual_seed(1000 + i)
-        ctx = torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else _null()
-        with ctx:
-            loss = model.loss(data.index_select(0, idx), gen, norm, i / 1000)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for g in (decay, no_decay) for p in g], 3.0)
-        opt.step()
-
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-
-    for i in range(warmup):
-        step(i)
-    sync()
-    t0 = time.perf_counter()
-    for i in range(steps):
-        step(warmup + i)
-    sync()
-    return steps * batch / (time.perf_counter() - t0)
+    return timed_training(lambda idx, gen, i: model.loss(data.index_select(0, idx), gen, norm, i / 1000),
+                          decay + no_decay, opt, batch, steps, warmup, device, use_amp)
 
 
 def cli_throughput(cli, objective, data, batch, steps, warmup, device, amp):
