@@ -4,7 +4,13 @@
 
 #include <filesystem>
 #include <new>
+#include <optional>
 #include <stdexcept>
+
+#ifdef VITSCOPE_CUDA_STREAMS
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 #include "core/io/dataset.h"
 #include "core/io/file_hash.h"
@@ -183,6 +189,12 @@ FineTuneOutcome FineTuneJob::run(const FineTuneUpdateFn& on_update) {
   const auto choice = choose_device(spec_.device);
   if (!choice.warning.empty()) warn(choice.warning);
   const auto& device = choice.device;
+#ifdef VITSCOPE_CUDA_STREAMS
+  // The job's kernels queue on a stream of their own, so that the app's analyses (on the default
+  // stream, from other threads) run beside the training instead of behind it.
+  std::optional<c10::cuda::CUDAStreamGuard> own_stream;
+  if (device.is_cuda()) own_stream.emplace(c10::cuda::getStreamFromPool(false, device.index()));
+#endif
 
   if (!fs::exists(spec_.base_model)) throw std::invalid_argument(spec_.base_model + ": no such model file or folder");
   model::LoadOptions load_options;
