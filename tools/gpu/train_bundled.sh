@@ -194,6 +194,7 @@ EOF
 cat "$STAGE/summary.txt"
 
 budget_bytes=$((60 * 1024 * 1024))
+KEPT=${KEPT_CHECKPOINTS:-/tmp/vitscope-checkpoints}
 tar -C "$WORK" -czf "$WORK/pack.tar.gz" bundled
 for ckpt in $(ls -S -r "$WORK"/checkpoints/*/checkpoint.safetensors 2>/dev/null); do
   name=$(basename "$(dirname "$ckpt")")
@@ -203,7 +204,9 @@ for ckpt in $(ls -S -r "$WORK"/checkpoints/*/checkpoint.safetensors 2>/dev/null)
     mv "$WORK/try.tar.gz" "$WORK/pack.tar.gz"; echo "checkpoint included: $name" >> "$STAGE/logs/packing.log"
   else
     rm -rf "$STAGE/checkpoints/$name" "$WORK/try.tar.gz"
-    echo "checkpoint left out (size limit): $name ($(stat -c %s "$ckpt") bytes)" >> "$STAGE/logs/packing.log"
+    # Kept on the machine (while it stays warm) for a second call to fetch in parts.
+    mkdir -p "$KEPT/$name" && cp "$ckpt" "$KEPT/$name/"
+    echo "checkpoint left out (size limit): $name ($(stat -c %s "$ckpt") bytes), kept as $KEPT/$name/checkpoint.safetensors" >> "$STAGE/logs/packing.log"
   fi
 done
 [ -f "$STAGE/logs/packing.log" ] && cat "$STAGE/logs/packing.log"
