@@ -65,12 +65,20 @@ QVector<int> spread_indices(int count, int max) {
 
 FineTunePanel::FineTunePanel(FineTuneQueue& queue, ModelShelfModel& shelf, QWidget* parent)
     : QWidget(parent), queue_(queue), shelf_(shelf) {
+  // In a short dock the form scrolls rather than squeezing its fields, and the job list below it
+  // stays in view; the panel asks for enough height that the plots stay readable.
+  auto* form_scroll = new QScrollArea;
+  form_scroll->setWidgetResizable(true);
+  form_scroll->setFrameShape(QFrame::NoFrame);
+  form_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  form_scroll->setWidget(createForm());
   auto* left = new QWidget;
   auto* left_layout = new QVBoxLayout(left);
   left_layout->setContentsMargins(0, 0, 0, 0);
-  left_layout->addWidget(createForm());
-  left_layout->addWidget(createQueue(), 1);
-  left->setMaximumWidth(380);
+  left_layout->addWidget(form_scroll, 1);
+  left_layout->addWidget(createQueue());
+  left->setMaximumWidth(400);
+  setMinimumHeight(440);
   auto* layout = new QHBoxLayout(this);
   layout->addWidget(left);
   auto* scroll = new QScrollArea;
@@ -162,6 +170,7 @@ QWidget* FineTunePanel::createQueue() {
   auto* layout = new QVBoxLayout(box);
   list_ = new QListView;
   list_->setModel(&queue_);
+  list_->setMaximumHeight(120);  // about six jobs; more scroll
   layout->addWidget(list_, 1);
   auto* buttons = new QHBoxLayout;
   pause_ = new QPushButton(tr("Pause"));
