@@ -161,7 +161,10 @@ TEST(Trainer, TimeBudgetPlansEpochsAndKeepsThePlanOnResume) {
   EXPECT_GE(result.planned_epochs, 1);
   EXPECT_LT(result.planned_epochs, 1000);
   EXPECT_TRUE(result.reason == vt::StopReason::Finished || result.reason == vt::StopReason::TimeBudget);
-  EXPECT_LT(result.wall_seconds, 3.0);
+  // The plan stops the run within the budget, give or take an epoch (plus its checkpoint); the
+  // bound scales with the epoch's measured time, so a loaded machine does not fail it.
+  ASSERT_FALSE(trainer->history().empty());
+  EXPECT_LT(result.wall_seconds, config.time_budget_seconds + 2.0 * trainer->history().front().seconds + 0.5);
   auto resumed = vt::Trainer::resume(vt::Trainer::checkpoint_path(dir.string()), toy_dataset(), config, torch::kCPU);
   EXPECT_EQ(resumed->planned_epochs(), result.planned_epochs);
   fs::remove_all(dir);
