@@ -9,6 +9,10 @@
 # build-gpu between the two while it stays warm):
 #   bash .gpu/device.sh 'LIMIT=540 PHASE=train MODELS=moco BATCH=2048 LR=1.5e-3 bash tools/gpu/device_run.sh'
 #   bash .gpu/device.sh 'LIMIT=200 PHASE=bench BATCH=2048 bash tools/gpu/device_run.sh'
+# While other work is uncommitted in the tree, send a snapshot of HEAD instead (what ran on
+# 2026-11-26): `git archive HEAD -- . ':!resources/models' ':!docs/images' | tar -x -C .snap`
+# (.snap listed in .git/info/exclude), carry .gpu and .snap, and `cd .snap` first with
+# DATA=../.gpu/data/cifar10-jpg.tar.gz. Carrying .snap again replaces it there, build included.
 # Rehearsal here on the CPU: LIMIT=300 DEVICE=cpu REHEARSAL=1 OUT=/tmp/dev tools/gpu/device_run.sh
 #
 # Knobs (environment): LIMIT seconds in all; PHASE all (default), train (build, training)
