@@ -143,6 +143,16 @@ bool save_figure(const QList<FigureSection>& sections, const QString& path, Figu
   };
   if (sections.isEmpty()) return fail(QObject::tr("nothing to export"));
   const QSize size = stacked_size(sections);
+  // SVG and PDF: QCustomPlot draws its plots as vectors, uncached, into the device.
+  auto paint_vector = [&](QPaintDevice& device) {
+    QCPPainter painter;
+    if (!painter.begin(&device)) return false;
+    painter.setMode(QCPPainter::pmVectorized);
+    painter.setMode(QCPPainter::pmNoCaching);
+    render_stack(painter, sections);
+    painter.end();
+    return true;
+  };
   switch (format) {
     case FigureFormat::Png: {
       if (!render_figure_image(sections, dpi).save(path, "PNG")) return fail(QObject::tr("could not write %1").arg(path));
@@ -155,13 +165,7 @@ bool save_figure(const QList<FigureSection>& sections, const QString& path, Figu
       svg.setViewBox(QRect(QPoint(0, 0), size));
       svg.setResolution(static_cast<int>(kLogicalDpi));
       svg.setTitle(QStringLiteral("ViTScope"));
-      QCPPainter painter;
-      if (!painter.begin(&svg)) return fail(QObject::tr("could not write %1").arg(path));
-      painter.setMode(QCPPainter::pmVectorized);
-      painter.setMode(QCPPainter::pmNoCaching);
-      render_stack(painter, sections);
-      painter.end();
-      return true;
+      return paint_vector(svg) || fail(QObject::tr("could not write %1").arg(path));
     }
     case FigureFormat::Pdf: {
       QPdfWriter pdf(path);
@@ -170,13 +174,7 @@ bool save_figure(const QList<FigureSection>& sections, const QString& path, Figu
       pdf.setPageSize(QPageSize(QSizeF(size) * (72.0 / kLogicalDpi), QPageSize::Point));
       pdf.setTitle(QStringLiteral("ViTScope"));
       pdf.setCreator(QStringLiteral("ViTScope"));
-      QCPPainter painter;
-      if (!painter.begin(&pdf)) return fail(QObject::tr("could not write %1").arg(path));
-      painter.setMode(QCPPainter::pmVectorized);
-      painter.setMode(QCPPainter::pmNoCaching);
-      render_stack(painter, sections);
-      painter.end();
-      return true;
+      return paint_vector(pdf) || fail(QObject::tr("could not write %1").arg(path));
     }
   }
   return fail(QObject::tr("unknown format"));
