@@ -1,8 +1,10 @@
 #include "ui/session/session_file.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -46,9 +48,23 @@ QString check_and_replace(Session& session, const MissingFile& file, const QStri
 }  // namespace
 
 QString file_sha256(const QString& path) {
-  if (QFileInfo(path).isDir()) return {};
+  const QFileInfo info(path);
+  if (info.isDir()) return {};
+  // Every save (and the autosave on exit) fingerprints every model; a checkpoint of a few hundred
+  // MB takes a second or more, so a file is hashed again only when its size or time changed.
+  struct Known {
+    qint64 size;
+    QDateTime modified;
+    QString sha256;
+  };
+  static QHash<QString, Known> known;  // UI thread only
+  const QString key = info.absoluteFilePath();
+  const auto it = known.constFind(key);
+  if (it != known.cend() && it->size == info.size() && it->modified == info.lastModified()) return it->sha256;
   try {
-    return QString::fromStdString(io::sha256_file(path.toStdString()));
+    const auto digest = QString::fromStdString(io::sha256_file(path.toStdString()));
+    known.insert(key, {info.size(), info.lastModified(), digest});
+    return digest;
   } catch (const std::exception&) {
     return {};  // unreadable: no fingerprint (the caller reports the file as missing)
   }

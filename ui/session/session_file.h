@@ -21,6 +21,7 @@ struct Session {
 };
 
 // Hex SHA-256 of a file; "" for folders (Hugging Face models: not checked) and unreadable files.
+// Remembered per file while its size and modification time stay the same. UI thread only.
 QString file_sha256(const QString& path);
 
 bool write_session(const Session& session, const QString& path, QString* error);
