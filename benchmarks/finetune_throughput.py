@@ -30,7 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_common import read_safetensors, timed_training  # noqa: E402
+from peer_common import compare, read_safetensors, timed_training  # noqa: E402
 from train_throughput import MEAN, STD, ViT, augment, param_groups  # noqa: E402
 
 BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "models", "moco.safetensors")
@@ -117,16 +117,8 @@ def main():
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({torch.get_num_threads()} torch threads)"
     print(f"torch {torch.__version__}, {name}, {os.path.basename(a.model)}, batch {batch}, {a.steps} steps after "
           f"{a.steps} warm-up, amp {amp and device.type == 'cuda'}")
-    runs = {}
-    for side in (["cpp", "python"] if a.order == "cpp-first" else ["python", "cpp"]):
-        if side == "cpp" and a.cli:
-            runs["cpp"] = cli_throughput(a.cli, a.model, a.data, batch, a.steps, device, amp, per_class)
-        elif side == "python":
-            runs["python"] = python_throughput(a.model, a.classes, batch, a.steps, a.steps, device, amp)
-    line = f"finetune python {runs['python']:9.1f} img/s"
-    if "cpp" in runs:
-        line += f"   c++ {runs['cpp']:9.1f} img/s   ratio c++/python {runs['cpp'] / runs['python']:.2f}"
-    print(line, flush=True)
+    cpp = (lambda: cli_throughput(a.cli, a.model, a.data, batch, a.steps, device, amp, per_class)) if a.cli else None
+    compare("finetune", a.order, cpp, lambda: python_throughput(a.model, a.classes, batch, a.steps, a.steps, device, amp))
 
 
 if __name__ == "__main__":

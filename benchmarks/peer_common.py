@@ -58,3 +58,18 @@ def timed_training(loss_of, parameters, optimizer, batch, steps, warmup, device,
         step(warmup + i)
     sync()
     return steps * batch / (time.perf_counter() - t0)
+
+
+def compare(label, order, cpp, python):
+    """Measures both sides in `order` ("cpp-first" or "python-first"; cpp may be None: Python
+    only) and prints one line with both throughputs and the ratio C++ / Python."""
+    runs = {}
+    for side in (["cpp", "python"] if order == "cpp-first" else ["python", "cpp"]):
+        if side == "cpp" and cpp:
+            runs["cpp"] = cpp()
+        elif side == "python":
+            runs["python"] = python()
+    line = f"{label} python {runs['python']:9.1f} img/s"
+    if "cpp" in runs:
+        line += f"   c++ {runs['cpp']:9.1f} img/s   ratio c++/python {runs['cpp'] / runs['python']:.2f}"
+    print(line, flush=True)

@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from peer_common import timed_training, upload
+from peer_common import compare, timed_training, upload
 
 # ------------------------------------------------------------------------------------------------
 # Model (same structure and sizes as core/model for the bundled configuration)
@@ -319,17 +319,9 @@ def main():
     print(f"torch {torch.__version__}, {name}, batch {a.batch_size}, {a.steps} steps after {a.warmup} warm-up, "
           f"amp {a.amp}")
     for objective in (["moco", "simmim"] if a.objective == "both" else [a.objective]):
-        runs = {}
-        order = ["cpp", "python"] if a.order == "cpp-first" else ["python", "cpp"]
-        for side in order:
-            if side == "cpp" and a.cli:
-                runs["cpp"] = cli_throughput(a.cli, objective, a.data, a.batch_size, a.steps, a.warmup, device, a.amp)
-            elif side == "python":
-                runs["python"] = python_throughput(objective, a.batch_size, a.steps, a.warmup, device, a.amp)
-        line = f"{objective:7s} python {runs['python']:9.1f} img/s"
-        if "cpp" in runs:
-            line += f"   c++ {runs['cpp']:9.1f} img/s   ratio c++/python {runs['cpp'] / runs['python']:.2f}"
-        print(line, flush=True)
+        cpp = (lambda: cli_throughput(a.cli, objective, a.data, a.batch_size, a.steps, a.warmup, device, a.amp)) if a.cli else None
+        compare(f"{objective:7s}", a.order, cpp,
+                lambda: python_throughput(objective, a.batch_size, a.steps, a.warmup, device, a.amp))
 
 
 if __name__ == "__main__":
