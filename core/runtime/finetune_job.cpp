@@ -89,6 +89,7 @@ std::string FineTuneSpec::to_json() const {
                         {"epochs", epochs},
                         {"batch_size", batch_size},
                         {"lr", lr},
+                        {"layer_decay", layer_decay},
                         {"image_size", image_size},
                         {"max_per_class", max_per_class},
                         {"device", device},
@@ -119,6 +120,7 @@ FineTuneSpec FineTuneSpec::from_json(const std::string& text) {
   read("epochs", s.epochs);
   read("batch_size", s.batch_size);
   read("lr", s.lr);
+  read("layer_decay", s.layer_decay);
   read("image_size", s.image_size);
   read("max_per_class", s.max_per_class);
   read("device", s.device);
@@ -231,6 +233,7 @@ FineTuneOutcome FineTuneJob::run(const FineTuneUpdateFn& on_update) {
   config.epochs = spec_.epochs;
   config.batch_size = std::min<int>(spec_.batch_size, static_cast<int>(train_data.size()));
   if (spec_.lr > 0) config.lr = spec_.lr;
+  if (spec_.layer_decay > 0) config.layer_decay = spec_.layer_decay;
   config.seed = spec_.seed;
   config.amp = spec_.amp;
   config.checkpoint_dir = spec_.checkpoint_dir;

@@ -34,6 +34,7 @@ struct FineTuneSpec {
   int epochs = 10;
   int batch_size = 64;
   double lr = 0.0;               // peak learning rate; 0 = the mode's default (core/train/finetune.h)
+  double layer_decay = 0.0;      // layer-wise lr decay in (0, 1]; 0 = the mode's default; 1 = off
   int image_size = 0;            // 0 = the base model's; else its position table is resampled
   int max_per_class = 0;         // 0 = every image
   std::string device = "auto";   // auto | cpu | cuda[:N]; no GPU falls back to the CPU with a warning

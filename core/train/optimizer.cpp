@@ -1,5 +1,6 @@
 #include "core/train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace vitscope::train {
@@ -9,6 +10,17 @@ bool exempt_from_weight_decay(const std::string& name, const torch::Tensor& p) {
   for (const char* token : {"cls_token", "mask_token", "reg_token", "pos_embed"})
     if (name.find(token) != std::string::npos) return true;
   return false;
+}
+
+double layer_decay_lr_scale(const std::string& name, int depth, double decay) {
+  if (decay == 1.0) return 1.0;
+  int layer = depth + 1;
+  for (const char* prefix : {"encoder.patch_embed.", "encoder.cls_token", "encoder.pos_embed", "encoder.reg_token",
+                             "encoder.mask_token"})
+    if (name.rfind(prefix, 0) == 0) layer = 0;
+  const std::string blocks = "encoder.blocks.";
+  if (name.rfind(blocks, 0) == 0) layer = std::stoi(name.substr(blocks.size())) + 1;
+  return std::pow(decay, depth + 1 - layer);
 }
 
 AdamW::AdamW(std::vector<NamedParameter> parameters, AdamWOptions options)
@@ -24,18 +36,26 @@ void AdamW::zero_grad() {
   for (auto& p : params_) p.tensor.mutable_grad() = torch::Tensor();
 }
 
-void AdamW::step(double lr) {
+void AdamW::step(double base_lr) {
   torch::NoGradGuard no_grad;
   ++steps_;
   const auto& o = options_;
   const double bias_correction1 = 1.0 - std::pow(o.beta1, static_cast<double>(steps_));
   const double bias_correction2 = 1.0 - std::pow(o.beta2, static_cast<double>(steps_));
-  // Two groups: with and without weight decay; within a group every tensor gets the same update.
-  for (const bool decay_group : {true, false}) {
+  // One group per (weight decay or not, learning-rate scale); within a group every tensor gets
+  // the same update. Without layer decay that is two groups.
+  std::vector<std::pair<bool, double>> groups;
+  for (const bool decay_group : {true, false})
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const std::pair<bool, double> key{decay_group, params_[i].lr_scale};
+      if (decays_[i] == decay_group && std::find(groups.begin(), groups.end(), key) == groups.end()) groups.push_back(key);
+    }
+  for (const auto& [decay_group, lr_scale] : groups) {
+    const double lr = base_lr * lr_scale;
     std::vector<torch::Tensor> p, g, m, v;
     for (size_t i = 0; i < params_.size(); ++i) {
       const auto& grad = params_[i].tensor.grad();
-      if (decays_[i] != decay_group || !grad.defined()) continue;
+      if (decays_[i] != decay_group || params_[i].lr_scale != lr_scale || !grad.defined()) continue;
       p.push_back(params_[i].tensor);
       g.push_back(grad);
       m.push_back(exp_avg_[i]);

@@ -14,7 +14,14 @@ namespace vitscope::train {
 struct NamedParameter {
   std::string name;
   torch::Tensor tensor;
+  double lr_scale = 1.0;  // this tensor's learning rate is lr_scale × the schedule's
 };
+
+// Layer-wise learning-rate decay (BEiT, MAE fine-tuning): the patch embedding and the tokens are
+// layer 0, encoder block i is layer i + 1, everything else (final norm, classifier, decoders,
+// heads) is layer depth + 1; a tensor of layer l learns at decay^(depth + 1 − l) of the rate, so
+// the early blocks, which hold the most general features, move least. decay 1 = one rate for all.
+double layer_decay_lr_scale(const std::string& name, int depth, double decay);
 
 // timm / MAE rule: no weight decay on 1-D tensors (norm weights, biases, layer-scale gammas) and
 // on tokens and position tables (cls_token, mask_token, reg_token, pos_embed).
@@ -30,7 +37,7 @@ class AdamW {
   AdamW(std::vector<NamedParameter> parameters, AdamWOptions options);
 
   void zero_grad();      // drops the gradients (set to undefined, like set_to_none=True)
-  void step(double lr);  // updates every parameter that has a gradient
+  void step(double lr);  // updates every parameter that has a gradient, each at lr × its lr_scale
   int64_t steps() const { return steps_; }
 
   // Checkpoint state: "exp_avg.<name>", "exp_avg_sq.<name>" and the step count.

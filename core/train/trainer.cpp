@@ -100,6 +100,7 @@ nlohmann::json recipe_to_json(const TrainConfig& c) {
           {"min_lr", c.min_lr},
           {"warmup_epochs", c.warmup_epochs},
           {"weight_decay", c.weight_decay},
+          {"layer_decay", c.layer_decay},
           {"betas", {c.beta1, c.beta2}},
           {"grad_clip", c.grad_clip},
           {"amp", c.amp},
@@ -128,6 +129,7 @@ void recipe_from_json(const nlohmann::json& j, TrainConfig& c) {
   c.min_lr = j.at("min_lr").get<double>();
   c.warmup_epochs = j.at("warmup_epochs").get<double>();
   c.weight_decay = j.at("weight_decay").get<double>();
+  c.layer_decay = j.value("layer_decay", 1.0);  // absent before layer decay existed
   c.beta1 = j.at("betas").at(0).get<double>();
   c.beta2 = j.at("betas").at(1).get<double>();
   c.grad_clip = j.at("grad_clip").get<double>();
@@ -158,7 +160,7 @@ Trainer::Trainer(model::Model initial, const io::ImageDataset& data, TrainConfig
   objective_ = make_objective(config_, model_);  // may freeze parameters (MoCo's patch embedding)
   std::vector<NamedParameter> trainable;
   for (const auto& [name, t] : model_.named_tensors())
-    if (t.requires_grad()) trainable.push_back({name, t});
+    if (t.requires_grad()) trainable.push_back({name, t, layer_decay_lr_scale(name, card.vit.depth, config_.layer_decay)});
   optimizer_ = std::make_unique<AdamW>(std::move(trainable),
                                        AdamWOptions{config_.beta1, config_.beta2, 1e-8, config_.weight_decay});
   steps_per_epoch_ = data_.size() / config_.batch_size;  // the last partial batch is dropped

@@ -43,6 +43,7 @@ struct TrainConfig {
   double min_lr = 1e-6;
   double warmup_epochs = 5;
   double weight_decay = 0.05;
+  double layer_decay = 1.0;  // layer-wise learning-rate decay (layer_decay_lr_scale); 1 = off
   double beta1 = 0.9, beta2 = 0.999;
   double grad_clip = 3.0;  // max global gradient norm; 0 = off
   bool amp = true;         // bf16 autocast where available (CUDA + LibTorch 2.x)

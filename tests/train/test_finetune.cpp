@@ -1,9 +1,9 @@
 // Fine-tuning (core/train/finetune.h, core/runtime/finetune_job.h) on the toy set with a tiny
-// ViT: the starting model keeps the base's weights and names its new parts; a linear probe
-// trains only the head, a full fine-tune the encoder too, and both learn the toy classes; the
-// job reports curves and live diagnostics, pauses, resumes and cancels, refuses bad input with
-// the file and the problem, keeps its last checkpoint when a checkpoint cannot be written, and
-// writes a model whose card records its lineage.
+// ViT: the starting model keeps the base's weights and names its new parts; layer decay slows the
+// early layers; a linear probe trains only the head, a full fine-tune the encoder too, and both
+// learn the toy classes; the job reports curves and live diagnostics, pauses, resumes and
+// cancels, refuses bad input with the file and the problem, keeps its last checkpoint when a
+// checkpoint cannot be written, and writes a model whose card records its lineage.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -189,6 +189,36 @@ TEST(FineTune, FullFineTuneTrainsTheEncoderAndLearnsTheToyClasses) {
     if (name.find("blocks.1.") != std::string::npos && t.dim() == 2) block_changed |= !t.equal(before.at(name));
   EXPECT_TRUE(block_changed);
   EXPECT_GE(final_val_top1(trainer), 0.6) << "chance is 0.25";
+  fs::remove_all(dir);
+}
+
+TEST(FineTune, LayerDecayMovesEarlyLayersLessThanTheHead) {
+  const auto dir = vitscope::test::temp_dir("ft-layer-decay");
+  const auto base = load(save_base_model(dir, vt::ObjectiveKind::MocoV3));
+  const auto data = toy_dataset(32, 16);
+  auto start = vt::starting_model(base, vt::FineTuneMode::FullFineTune, data.class_names, 0.2, 1);
+  const auto before = tensors_of(start.model);
+  auto recipe = toy_recipe(vt::FineTuneMode::FullFineTune, 1);
+  recipe.layer_decay = 0.1;  // depth 2: patch embedding 0.1³, block 0 0.1², block 1 0.1, head 1
+  recipe.warmup_epochs = 0;
+  recipe.weight_decay = 0.0;
+  recipe.max_steps = 1;
+  vt::Trainer trainer(std::move(start.model), data, recipe, torch::kCPU);
+  trainer.run();
+  // Adam's first step moves every element with a gradient by about lr, whatever the gradient's
+  // size: the largest move of a tensor is its learning rate.
+  auto largest_move = [&](const std::string& name) {
+    for (const auto& [n, t] : trainer.model().named_tensors())
+      if (n == name) return (t - before.at(name)).abs().max().item<double>();
+    ADD_FAILURE() << name << " not found";
+    return 0.0;
+  };
+  const double head = largest_move("encoder.head.weight");
+  EXPECT_GT(head, 0.5 * recipe.lr);
+  EXPECT_NEAR(largest_move("encoder.blocks.1.mlp.fc1.weight") / head, 0.1, 0.02);
+  EXPECT_NEAR(largest_move("encoder.blocks.0.mlp.fc1.weight") / head, 0.01, 0.002);
+  EXPECT_NEAR(largest_move("encoder.patch_embed.proj.weight") / head, 0.001, 0.0002);
+  EXPECT_EQ(vt::recipe_to_json(trainer.config()).at("layer_decay"), 0.1);
   fs::remove_all(dir);
 }
 
@@ -385,8 +415,10 @@ TEST(FineTuneJob, SpecSurvivesJson) {
   s.epochs = 7;
   s.seed = 9;
   s.diagnostics_every = 25;
+  s.layer_decay = 0.75;
   const auto back = vr::FineTuneSpec::from_json(s.to_json());
   EXPECT_EQ(back.to_json(), s.to_json());
+  EXPECT_EQ(back.layer_decay, 0.75);
   EXPECT_EQ(vr::FineTuneSpec::from_json("{\"mode\": \"linear-probe\"}").epochs, vr::FineTuneSpec{}.epochs);
 }
 

@@ -20,7 +20,8 @@ std::vector<std::string> finetune_args(const fs::path& model, const fs::path& da
   return {"finetune", "--model",      model.string(), "--data",      (data / "train").string(), "--val",
           (data / "test").string(),   "--mode",       "finetune",    "--out",  out.string(),      "--epochs",
           "3",        "--batch-size", "4",            "--lr",        "1e-3",   "--log-every",     "1",
-          "--device", "cpu",          "--seed",       "3",           "--diagnostics-every", "6"};
+          "--device", "cpu",          "--seed",       "3",           "--diagnostics-every", "6",
+          "--layer-decay", "0.8"};
 }
 
 }  // namespace
@@ -96,5 +97,11 @@ TEST(FineTuneCli, BadInputFailsNamingTheFile) {
   log.clear();
   EXPECT_NE(vitscope::test::run_cli(args, &log, true), 0);
   EXPECT_NE(log.find(flat.string() + ": linear-probe needs labelled images in class folders"), std::string::npos) << log;
+
+  args = finetune_args(model, root / "no-data", root / "z.safetensors");
+  args.back() = "1.5";  // --layer-decay
+  log.clear();
+  EXPECT_NE(vitscope::test::run_cli(args, &log, true), 0);
+  EXPECT_NE(log.find("--layer-decay must lie in (0, 1]"), std::string::npos) << log;
   fs::remove_all(root);
 }
