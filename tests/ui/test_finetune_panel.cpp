@@ -1,17 +1,20 @@
 // The Fine-tuning panel as a user meets it (QT_QPA_PLATFORM=offscreen): a job on a generated
 // labelled folder runs in the background from the first shelf model, draws its curves and live
 // diagnostics, and its model joins the shelf beside the base with its lineage in the card; pause
-// holds the steps, resume continues, cancel stops; a job interrupted by closing the app continues
-// from its checkpoint in the next session. Writes finetune-panel.png to screenshot_dir().
+// holds the steps, resume continues, cancel stops, a failed job can be retried and ended jobs
+// removed (their models stay); a job interrupted by closing the app continues from its checkpoint
+// in the next session. Writes finetune-panel.png to screenshot_dir().
 #include <QDir>
 #include <QDockWidget>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPainter>
 #include <QStandardPaths>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "ui/training/finetune_panel.h"
 #include "ui_test_support.h"
@@ -105,6 +108,15 @@ TEST_F(FineTunePanelTest, AJobDrawsItsCurvesAndItsModelJoinsTheShelf) {
   EXPECT_EQ(lineage.value("base_model").toObject().value("path").toString(), QFileInfo(base).absoluteFilePath());
   EXPECT_TRUE(lineage.value("metrics").toObject().contains("val_top1"));
   EXPECT_EQ(static_cast<int>(window->comparison().columns().size()), models_before + 1);
+
+  // Removing the finished job clears the list, not the model it made.
+  panel()->selectRow(0);
+  ASSERT_TRUE(panel()->removeButton()->isEnabled());
+  QTest::mouseClick(panel()->removeButton(), Qt::LeftButton);
+  EXPECT_EQ(queue().rowCount(), 0);
+  EXPECT_FALSE(panel()->removeButton()->isEnabled());
+  EXPECT_TRUE(QFile::exists(model));
+  EXPECT_TRUE(window->shelf().savedPaths().contains(model));
 }
 
 TEST_F(FineTunePanelTest, PauseHoldsResumeContinuesCancelStops) {
@@ -169,6 +181,50 @@ TEST(FineTuneQueueRestart, AnInterruptedJobContinuesFromItsCheckpointInTheNextSe
   ASSERT_TRUE(wait_until([&] { return second.job(0).state == ui::FineTuneQueue::State::Finished; }, 300000))
       << second.job(0).message.toStdString();
   EXPECT_TRUE(QFile::exists(second.job(0).model_path));
+}
+
+TEST(FineTuneQueueRestart, AFailedJobCanBeRetriedAndEndedJobsRemoved) {
+  const QString dir = QString::fromStdString((scratch_dir() / "queue-retry").string());
+  QDir(dir).removeRecursively();
+  // The base model is away when the job starts (an unplugged disk), back when the user retries.
+  const auto base = scratch_dir() / "retry-base.safetensors";
+  const auto away = scratch_dir() / "retry-base-away.safetensors";
+  std::filesystem::copy_file(startup_models_dir() / "moco.safetensors", away, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(startup_models_dir() / "moco.json", scratch_dir() / "retry-base.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  runtime::FineTuneSpec spec;
+  spec.base_model = base.string();
+  spec.data = labelled_folder("ft-retry", 4).toStdString();
+  spec.mode = "linear-probe";
+  spec.epochs = 1;
+  spec.batch_size = 4;
+  spec.device = "cpu";
+  ui::FineTuneQueue queue(dir);
+  queue.enqueue(spec);
+  ASSERT_TRUE(wait_until([&] { return queue.job(0).state == ui::FineTuneQueue::State::Failed; }, 60000));
+  EXPECT_TRUE(queue.job(0).message.contains("retry-base.safetensors")) << queue.job(0).message.toStdString();
+
+  std::filesystem::rename(away, base);
+  queue.retry(0);
+  ASSERT_TRUE(wait_until([&] { return queue.job(0).state == ui::FineTuneQueue::State::Finished; }, 300000))
+      << queue.job(0).message.toStdString();
+  const QString model = queue.job(0).model_path;
+  EXPECT_TRUE(QFile::exists(model));
+
+  queue.enqueue(spec);
+  queue.cancel(1);  // dropped before it starts, or stopped at its first step
+  ASSERT_TRUE(wait_until([&] { return queue.job(1).state == ui::FineTuneQueue::State::Cancelled; }, 60000));
+  queue.enqueue(spec);  // stays, being queued or running
+  queue.removeEnded();
+  ASSERT_EQ(queue.rowCount(), 1);
+  EXPECT_FALSE(ui::FineTuneQueue::hasEnded(queue.job(0).state));
+  EXPECT_TRUE(QFile::exists(model)) << "removing a job must keep its model";
+  queue.cancel(0);
+  ASSERT_TRUE(wait_until([&] { return queue.runningRow() < 0; }, 60000));
+  // The next session sees the list as it was left.
+  QFile list(dir + "/jobs.json");
+  ASSERT_TRUE(list.open(QIODevice::ReadOnly));
+  EXPECT_EQ(QJsonDocument::fromJson(list.readAll()).object().value("jobs").toArray().size(), 1);
 }
 
 TEST(FineTuneQueueRestart, ABrokenJobListIsReportedAndKeptNotLostSilently) {

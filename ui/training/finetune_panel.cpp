@@ -77,6 +77,7 @@ FineTunePanel::FineTunePanel(FineTuneQueue& queue, ModelShelfModel& shelf, QWidg
   left_layout->setContentsMargins(0, 0, 0, 0);
   left_layout->addWidget(form_scroll, 1);
   left_layout->addWidget(createQueue());
+  left->setMinimumWidth(360);  // the form scrolls, so it would not ask for room of its own
   left->setMaximumWidth(400);
   setMinimumHeight(440);
   auto* layout = new QHBoxLayout(this);
@@ -94,6 +95,7 @@ FineTunePanel::FineTunePanel(FineTuneQueue& queue, ModelShelfModel& shelf, QWidg
     if (selectedRow() < 0 && queue_.runningRow() >= 0) selectRow(queue_.runningRow());
   });
   connect(&queue_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int first, int) { selectRow(first); });
+  connect(&queue_, &QAbstractItemModel::rowsRemoved, this, [this] { refreshButtons(); });
   refreshButtons();
 }
 
@@ -145,6 +147,14 @@ QWidget* FineTunePanel::createForm() {
   lr_ = new QLineEdit;
   lr_->setPlaceholderText(tr("mode's default"));
   form->addRow(tr("Learning rate"), lr_);
+  layer_decay_ = new QDoubleSpinBox;
+  layer_decay_->setRange(0.0, 1.0);
+  layer_decay_->setSingleStep(0.05);
+  layer_decay_->setValue(0.0);
+  layer_decay_->setSpecialValueText(tr("mode's default"));
+  layer_decay_->setToolTip(tr("Layer-wise learning-rate decay: block i of d learns at decay^(d + 1 - i) of the rate, "
+                              "the classifier at the full rate; 1 = one rate for all"));
+  form->addRow(tr("Layer decay"), layer_decay_);
   form->addRow(tr("Image size"), image_size_);
   device_ = new QComboBox;
   device_->addItems({"auto", "cpu", "cuda"});
@@ -176,16 +186,32 @@ QWidget* FineTunePanel::createQueue() {
   pause_ = new QPushButton(tr("Pause"));
   resume_ = new QPushButton(tr("Resume"));
   cancel_ = new QPushButton(tr("Cancel"));
-  buttons->addWidget(pause_);
-  buttons->addWidget(resume_);
-  buttons->addWidget(cancel_);
+  remove_ = new QPushButton(tr("Remove"));
+  remove_->setToolTip(tr("Remove the ended job from the list with its checkpoints; the model it made stays (Delete)"));
+  clear_ = new QPushButton(tr("Clear Ended"));
+  clear_->setToolTip(tr("Remove every finished, failed or cancelled job from the list; their models stay"));
+  for (auto* b : {pause_, resume_, cancel_}) buttons->addWidget(b);
   layout->addLayout(buttons);
+  auto* list_buttons = new QHBoxLayout;  // what acts on the list, apart from what acts on a run
+  list_buttons->addStretch(1);
+  list_buttons->addWidget(remove_);
+  list_buttons->addWidget(clear_);
+  layout->addLayout(list_buttons);
   status_ = new QLabel;
   status_->setWordWrap(true);
   layout->addWidget(status_);
   connect(pause_, &QPushButton::clicked, this, [this] { queue_.pause(selectedRow()); });
-  connect(resume_, &QPushButton::clicked, this, [this] { queue_.resume(selectedRow()); });
+  connect(resume_, &QPushButton::clicked, this, [this] {
+    const int row = selectedRow();
+    if (row < 0) return;
+    if (queue_.job(row).state == FineTuneQueue::State::Failed) queue_.retry(row);
+    else queue_.resume(row);
+  });
   connect(cancel_, &QPushButton::clicked, this, [this] { queue_.cancel(selectedRow()); });
+  connect(remove_, &QPushButton::clicked, this, [this] { queue_.remove(selectedRow()); });
+  connect(clear_, &QPushButton::clicked, this, [this] { queue_.removeEnded(); });
+  auto* remove_key = new QShortcut(QKeySequence::Delete, list_, nullptr, nullptr, Qt::WidgetShortcut);
+  connect(remove_key, &QShortcut::activated, remove_, &QPushButton::click);
   connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this, [this] {
     refreshButtons();
     refreshPlots();
@@ -236,6 +262,7 @@ runtime::FineTuneSpec FineTunePanel::specFromForm() const {
   bool ok = false;
   const double lr = lr_->text().toDouble(&ok);
   s.lr = ok && lr > 0 ? lr : 0.0;
+  s.layer_decay = layer_decay_->value();
   s.image_size = image_size_->value();
   s.device = device_->currentText().toStdString();
   s.diagnostics_every = diagnostics_every_->value();
@@ -263,8 +290,15 @@ void FineTunePanel::refreshButtons() {
   const auto state = row >= 0 ? queue_.job(row).state : FineTuneQueue::State::Finished;
   using S = FineTuneQueue::State;
   pause_->setEnabled(state == S::Running);
-  resume_->setEnabled(state == S::Paused);
+  resume_->setText(row >= 0 && state == S::Failed ? tr("Retry") : tr("Resume"));
+  resume_->setToolTip(row >= 0 && state == S::Failed ? tr("Queue the failed job again; it continues from its last checkpoint")
+                                                     : QString());
+  resume_->setEnabled(row >= 0 && (state == S::Paused || state == S::Failed));
   cancel_->setEnabled(row >= 0 && (state == S::Running || state == S::Paused || state == S::Queued));
+  remove_->setEnabled(row >= 0 && FineTuneQueue::hasEnded(state));
+  bool any_ended = false;
+  for (int r = 0; r < queue_.rowCount(); ++r) any_ended = any_ended || FineTuneQueue::hasEnded(queue_.job(r).state);
+  clear_->setEnabled(any_ended);
   status_->setText(row >= 0 ? queue_.job(row).message : QString());
 }
 

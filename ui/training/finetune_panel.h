@@ -1,17 +1,18 @@
 #pragma once
 // The Fine-tuning panel: a form that sets up a job (base model from the shelf, data and
-// validation folders, mode, epochs, batch, learning rate, image size, device, diagnostics
-// interval), the job queue with pause / resume / cancel, the live curves of the selected job
-// (loss, learning rate, throughput, validation accuracy) and its live diagnostics — attention
-// distance and NMI per block and ΔLog amplitude over depth, one curve per snapshot from light
-// (early) to dark (latest), and the CLS attention of the probe image. Thin: the state lives in
-// FineTuneQueue.
+// validation folders, mode, epochs, batch, learning rate and layer decay, image size, device,
+// diagnostics interval), the job queue with pause / resume / cancel / retry / remove, the live
+// curves of the selected job (loss, learning rate, throughput, validation accuracy) and its live
+// diagnostics — attention distance and NMI per block and ΔLog amplitude over depth, one curve per
+// snapshot from light (early) to dark (latest), and the CLS attention of the probe image. Thin:
+// the state lives in FineTuneQueue.
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
 #include <QPushButton>
+#include <QShortcut>
 #include <QSpinBox>
 #include <QWidget>
 
@@ -47,6 +48,7 @@ class FineTunePanel : public QWidget {
   LinePlot* spectrumPlot() const { return spectrum_; }
   HeatmapView* attentionView() const { return attention_; }
   QPushButton* addButton() const { return add_; }
+  QPushButton* removeButton() const { return remove_; }
 
  private:
   QWidget* createForm();
@@ -59,9 +61,9 @@ class FineTunePanel : public QWidget {
   ModelShelfModel& shelf_;
   QComboBox *base_, *mode_, *device_;
   QLineEdit *data_, *val_, *lr_;
-  QDoubleSpinBox *val_split_, *lambda_;
+  QDoubleSpinBox *val_split_, *lambda_, *layer_decay_;
   QSpinBox *epochs_, *batch_, *image_size_, *diagnostics_every_;
-  QPushButton *add_, *pause_, *resume_, *cancel_;
+  QPushButton *add_, *pause_, *resume_, *cancel_, *remove_, *clear_;
   QListView* list_;
   QLabel* status_;
   LinePlot *loss_, *lr_plot_, *throughput_, *accuracy_, *distance_, *nmi_, *spectrum_;

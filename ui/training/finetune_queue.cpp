@@ -93,6 +93,26 @@ void FineTuneQueue::cancel(int row) {
   }
 }
 
+void FineTuneQueue::retry(int row) {
+  if (row < 0 || row >= jobs_.size() || jobs_[row].state != State::Failed) return;
+  setState(row, State::Queued);
+  startNext();
+}
+
+void FineTuneQueue::remove(int row) {
+  if (row < 0 || row >= jobs_.size() || !hasEnded(jobs_[row].state)) return;
+  QDir(QString::fromStdString(jobs_[row].spec.checkpoint_dir)).removeRecursively();
+  beginRemoveRows({}, row, row);
+  jobs_.removeAt(row);
+  endRemoveRows();
+  save();
+}
+
+void FineTuneQueue::removeEnded() {
+  for (int row = jobs_.size() - 1; row >= 0; --row)
+    if (hasEnded(jobs_[row].state)) remove(row);
+}
+
 void FineTuneQueue::interrupt() {
   if (!thread_) return;
   interrupting_ = true;  // the job stays "running" in jobs.json: the next launch resumes it

@@ -56,6 +56,14 @@ class FineTuneQueue : public QAbstractListModel {
   void pause(int row);
   void resume(int row);
   void cancel(int row);  // a running job stops at its next step; a waiting one is dropped
+  // A failed job waits in the queue again and continues from its last checkpoint (after the
+  // user freed disk space, chose another device, …).
+  void retry(int row);
+  // Drops ended jobs (finished, failed, cancelled) from the list and jobs.json with their
+  // checkpoint folders; the models they made stay where they are (and on the shelf).
+  void remove(int row);
+  void removeEnded();
+  static bool hasEnded(State state) { return state == State::Finished || state == State::Failed || state == State::Cancelled; }
   // Stops the running job so that the next launch resumes it (what closing the app does).
   void interrupt();
 
