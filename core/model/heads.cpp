@@ -17,7 +17,7 @@ torch::Tensor unpatchify(const torch::Tensor& patches, int P, int C) {
 
 MaeDecoderImpl::MaeDecoderImpl(const MaeDecoderConfig& c, int encoder_dim, int grid_, int patch_size, int channels)
     : config(c), grid(grid_) {
-  decoder_embed = register_module("decoder_embed", torch::nn::Linear(encoder_dim, c.embed_dim));
+  decoder_embed = register_module("decoder_embed", Linear(encoder_dim, c.embed_dim));
   mask_token = register_parameter("mask_token", torch::zeros({1, 1, c.embed_dim}));
   auto table = torch::zeros({1, 1 + grid * grid, c.embed_dim});
   table.narrow(1, 1, grid * grid).copy_(sincos_pos_embed_2d(c.embed_dim, grid, /*row_first=*/false).unsqueeze(0));
@@ -27,7 +27,7 @@ MaeDecoderImpl::MaeDecoderImpl(const MaeDecoderConfig& c, int encoder_dim, int g
   for (int i = 0; i < c.depth; ++i) decoder_blocks->push_back(Block(bo));
   decoder_norm = register_module(
       "decoder_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.embed_dim}).eps(c.layer_norm_eps)));
-  decoder_pred = register_module("decoder_pred", torch::nn::Linear(c.embed_dim, patch_size * patch_size * channels));
+  decoder_pred = register_module("decoder_pred", Linear(c.embed_dim, patch_size * patch_size * channels));
 }
 
 torch::Tensor MaeDecoderImpl::forward(const torch::Tensor& encoded, const torch::Tensor& ids_restore,
@@ -85,7 +85,7 @@ MlpHeadImpl::MlpHeadImpl(int in, int hidden, int out, int n) : in_dim(in), hidde
   for (int i = 0; i < n; ++i) {
     const bool last = i == n - 1;
     const int a = i == 0 ? in : hidden, b = last ? out : hidden;
-    layers->push_back(torch::nn::Linear(torch::nn::LinearOptions(a, b).bias(false)));
+    layers->push_back(Linear(a, b, /*with_bias=*/false));
     layers->push_back(torch::nn::BatchNorm1d(torch::nn::BatchNorm1dOptions(b).affine(!last)));
     if (!last) layers->push_back(torch::nn::ReLU());
   }

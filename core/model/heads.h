@@ -26,7 +26,7 @@ struct MaeDecoderImpl : torch::nn::Module {
 
   MaeDecoderConfig config;
   int grid;
-  torch::nn::Linear decoder_embed{nullptr}, decoder_pred{nullptr};
+  Linear decoder_embed{nullptr}, decoder_pred{nullptr};
   torch::Tensor mask_token, decoder_pos_embed;
   torch::nn::ModuleList decoder_blocks;
   torch::nn::LayerNorm decoder_norm{nullptr};

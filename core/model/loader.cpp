@@ -558,6 +558,13 @@ bool is_derived_buffer(const std::string& name) {
   return name.find("relative_position_index") != std::string::npos || name.find("num_batches_tracked") != std::string::npos;
 }
 
+// The model the checkpoint fills: no random numbers drawn for weights that load_state overwrites
+// (it refuses a checkpoint that leaves a parameter out).
+Model create_for_loading(const ModelCard& card) {
+  SkipParameterInit filled_by_load_state;
+  return Model::create(card);
+}
+
 }  // namespace
 
 LoadedModel load_model(const std::string& path, const LoadOptions& options) {
@@ -597,7 +604,7 @@ LoadedModel load_model(const io::RawCheckpoint& raw, const LoadOptions& options)
     } catch (const std::exception& e) {
       throw LoadError(card_path.string() + ": bad model card (" + e.what() + ")");
     }
-    model = Model::create(card);
+    model = create_for_loading(card);
     m.out = raw.tensors;
   } else {
     switch (det.family) {
@@ -621,7 +628,7 @@ LoadedModel load_model(const io::RawCheckpoint& raw, const LoadOptions& options)
       card.objective = Objective::Contrastive;
       report.assumptions.push_back("objective CL: MoCo-layout sin-cos table suggests a MoCo v3 encoder");
     }
-    model = Model::create(card);
+    model = create_for_loading(card);
   }
   report.adapted.insert(report.adapted.end(), m.adapted.begin(), m.adapted.end());
   report.known_extras = m.extras;

@@ -63,8 +63,8 @@ torch::Tensor RelativePositionBiasImpl::forward() const {
 AttentionImpl::AttentionImpl(int dim, int heads, QkvBiasKind qkv_bias, int per_block_rel_grid)
     : num_heads(heads), scale(1.0 / std::sqrt(static_cast<double>(dim / heads))) {
   qkv = register_module(
-      "qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(qkv_bias == QkvBiasKind::Fused)));
-  proj = register_module("proj", torch::nn::Linear(dim, dim));
+      "qkv", Linear(dim, 3 * dim, /*with_bias=*/qkv_bias == QkvBiasKind::Fused));
+  proj = register_module("proj", Linear(dim, dim));
   if (qkv_bias == QkvBiasKind::QueryValue) {
     q_bias = register_parameter("q_bias", torch::zeros({dim}));
     v_bias = register_parameter("v_bias", torch::zeros({dim}));
@@ -105,8 +105,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
 }
 
 MlpImpl::MlpImpl(int dim, int hidden) {
-  fc1 = register_module("fc1", torch::nn::Linear(dim, hidden));
-  fc2 = register_module("fc2", torch::nn::Linear(hidden, dim));
+  fc1 = register_module("fc1", Linear(dim, hidden));
+  fc2 = register_module("fc2", Linear(hidden, dim));
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
@@ -183,7 +183,7 @@ VisionTransformerImpl::VisionTransformerImpl(const ViTConfig& config) : config_(
   auto ln = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({D}).eps(c.layer_norm_eps)); };
   if (c.final_norm) norm = register_module("norm", ln());
   if (c.readout == Readout::MeanPatchTokens) fc_norm = register_module("fc_norm", ln());
-  if (c.num_classes > 0) head = register_module("head", torch::nn::Linear(D, c.num_classes));
+  if (c.num_classes > 0) head = register_module("head", Linear(D, c.num_classes));
 }
 
 torch::Tensor VisionTransformerImpl::embed_patches(const torch::Tensor& images, const TokenMask& mask) {

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/model/capture.h"
+#include "core/model/linear.h"
 #include "core/model/vit_config.h"
 
 namespace vitscope::model {
@@ -31,7 +32,7 @@ struct AttentionImpl : torch::nn::Module {
 
   int num_heads;
   double scale;
-  torch::nn::Linear qkv{nullptr}, proj{nullptr};
+  Linear qkv{nullptr}, proj{nullptr};
   torch::Tensor q_bias, v_bias;                 // QkvBiasKind::QueryValue only
   RelativePositionBias rel_pos_bias{nullptr};   // RelPosBiasKind::PerBlock only
 };
@@ -40,7 +41,7 @@ TORCH_MODULE(Attention);
 struct MlpImpl : torch::nn::Module {
   MlpImpl(int dim, int hidden);
   torch::Tensor forward(const torch::Tensor& x);
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  Linear fc1{nullptr}, fc2{nullptr};
 };
 TORCH_MODULE(Mlp);
 
@@ -109,7 +110,7 @@ struct VisionTransformerImpl : torch::nn::Module {
   RelativePositionBias rel_pos_bias{nullptr};  // Shared only
   torch::nn::ModuleList blocks;
   torch::nn::LayerNorm norm{nullptr}, fc_norm{nullptr};
-  torch::nn::Linear head{nullptr};
+  Linear head{nullptr};
 
  private:
   torch::Tensor embed_patches(const torch::Tensor& images, const TokenMask& mask);

@@ -216,6 +216,7 @@ void install_classifier(model::Model& model, const torch::Tensor& weight, const 
   auto card = model.card;
   card.vit.num_classes = static_cast<int>(classes);
   card.class_names = class_names;
+  model::SkipParameterInit every_tensor_is_copied_below;
   auto fresh = model::Model::create(card);
   fresh.to(model.device());
   probes_detail::copy_tensors(model, fresh, "encoder.head.");
@@ -227,6 +228,7 @@ void install_classifier(model::Model& model, const torch::Tensor& weight, const 
 }
 
 model::Model clone_model(const model::Model& model) {
+  model::SkipParameterInit every_tensor_is_copied_below;
   auto copy = model::Model::create(model.card);
   copy.to(model.device());
   probes_detail::copy_tensors(model, copy, "");

@@ -37,6 +37,7 @@ std::vector<std::pair<torch::Tensor, torch::Tensor>> paired_parameters(const tor
 
 MomentumEncoderImpl::MomentumEncoderImpl(const model::VisionTransformer& online_encoder,
                                          const model::MlpHead& online_projector) {
+  model::SkipParameterInit every_parameter_is_copied_below;
   encoder = register_module("encoder", model::VisionTransformer(online_encoder->config()));
   projector = register_module("projector", model::MlpHead(online_projector->in_dim, online_projector->hidden_dim,
                                                           online_projector->out_dim, online_projector->num_layers));

@@ -21,7 +21,7 @@ void initialize_weights(model::Model& model, uint64_t seed) {
   auto gen = make_generator(seed, RandomStream::ModelInit, 0);
   for (const auto& component : model.modules()) {
     for (const auto& m : component->modules(/*include_self=*/true)) {
-      if (auto* linear = m->as<torch::nn::Linear>()) {
+      if (auto* linear = m->as<model::Linear>()) {
         xavier_uniform(linear->weight, gen);
         if (linear->bias.defined()) linear->bias.zero_();
       } else if (auto* conv = m->as<torch::nn::Conv2d>()) {
