@@ -37,15 +37,17 @@ static DType from_scalar_type(torch::ScalarType s) {
   }
 }
 
-torch::Tensor to_torch(const TensorData& t) {
+torch::Tensor view_as_torch(const TensorData& t) {
   const auto opts = torch::TensorOptions().dtype(to_scalar_type(t.dtype));
   if (t.numel() == 0) return torch::empty(t.shape, opts);
   if (!t.storage) throw std::invalid_argument("tensor without storage");
-  // from_blob needs a non-const pointer; the clone below never writes through it.
+  // from_blob needs a non-const pointer; callers only read through it.
   auto* base = const_cast<unsigned char*>(t.storage->data()) + t.byte_offset;
   const auto strides = t.strides.empty() ? t.contiguous_strides() : t.strides;
-  return torch::from_blob(base, t.shape, strides, opts).clone(at::MemoryFormat::Contiguous);
+  return torch::from_blob(base, t.shape, strides, opts);
 }
+
+torch::Tensor to_torch(const TensorData& t) { return view_as_torch(t).clone(at::MemoryFormat::Contiguous); }
 
 TensorData from_torch(const torch::Tensor& tensor, bool as_half) {
   auto t = tensor.detach().to(torch::kCPU);

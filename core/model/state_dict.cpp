@@ -40,7 +40,7 @@ StateLoadResult load_state(Model& model, const io::TensorMap& tensors) {
                              c10::str(target.sizes()));
       continue;
     }
-    target.copy_(io::to_torch(src).to(target.device(), target.scalar_type()));
+    target.copy_(io::view_as_torch(src));  // straight from the file's bytes: dtype and device convert on the way
     r.loaded.push_back(name);
   }
   for (const auto& name : tensors.names)
