@@ -30,6 +30,14 @@ AdamW::AdamW(std::vector<NamedParameter> parameters, AdamWOptions options)
     exp_avg_sq_.push_back(torch::zeros_like(p.tensor));
     decays_.push_back(!exempt_from_weight_decay(p.name, p.tensor));
   }
+  // One group per (weight decay or not, learning-rate scale); within a group every tensor gets
+  // the same update. Without layer decay that is two groups.
+  for (const bool decay_group : {true, false})
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const Group key{decay_group, params_[i].lr_scale};
+      if (decays_[i] == decay_group && std::find(groups_.begin(), groups_.end(), key) == groups_.end())
+        groups_.push_back(key);
+    }
 }
 
 void AdamW::zero_grad() {
@@ -42,15 +50,7 @@ void AdamW::step(double base_lr) {
   const auto& o = options_;
   const double bias_correction1 = 1.0 - std::pow(o.beta1, static_cast<double>(steps_));
   const double bias_correction2 = 1.0 - std::pow(o.beta2, static_cast<double>(steps_));
-  // One group per (weight decay or not, learning-rate scale); within a group every tensor gets
-  // the same update. Without layer decay that is two groups.
-  std::vector<std::pair<bool, double>> groups;
-  for (const bool decay_group : {true, false})
-    for (size_t i = 0; i < params_.size(); ++i) {
-      const std::pair<bool, double> key{decay_group, params_[i].lr_scale};
-      if (decays_[i] == decay_group && std::find(groups.begin(), groups.end(), key) == groups.end()) groups.push_back(key);
-    }
-  for (const auto& [decay_group, lr_scale] : groups) {
+  for (const auto& [decay_group, lr_scale] : groups_) {
     const double lr = base_lr * lr_scale;
     std::vector<torch::Tensor> p, g, m, v;
     for (size_t i = 0; i < params_.size(); ++i) {

@@ -49,6 +49,8 @@ class AdamW {
   std::vector<NamedParameter> params_;
   std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
   std::vector<bool> decays_;
+  using Group = std::pair<bool, double>;  // (weight decay, lr scale)
+  std::vector<Group> groups_;
   AdamWOptions options_;
   int64_t steps_ = 0;
 };
