@@ -199,6 +199,8 @@ FineTuneOutcome FineTuneJob::run(const FineTuneUpdateFn& on_update) {
 #endif
 
   if (!fs::exists(spec_.base_model)) throw std::invalid_argument(spec_.base_model + ": no such model file or folder");
+  if (spec_.layer_decay < 0.0 || spec_.layer_decay > 1.0)
+    throw std::invalid_argument("layer decay " + std::to_string(spec_.layer_decay) + " lies outside (0, 1]");
   model::LoadOptions load_options;
   if (spec_.image_size > 0) load_options.image_size = spec_.image_size;
   auto base = model::load_model(spec_.base_model, load_options).model;

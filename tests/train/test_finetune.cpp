@@ -359,6 +359,10 @@ TEST(FineTuneJob, BadInputNamesTheFileAndTheProblem) {
   spec.mode = "distill";
   EXPECT_NE(run_error(spec).find("unknown mode 'distill'"), std::string::npos);
 
+  spec = job.spec;
+  spec.layer_decay = 1.5;  // a hand-edited jobs.json
+  EXPECT_NE(run_error(spec).find("outside (0, 1]"), std::string::npos);
+
   // An unlabeled folder is what continued pre-training takes.
   spec = job.spec;
   spec.mode = "pretrain-mae";
