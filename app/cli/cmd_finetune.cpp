@@ -78,6 +78,8 @@ int run_finetune(const Args& args) {
   spec.batch_size = args.get_int("batch-size", spec.batch_size);
   spec.lr = args.get_double("lr", spec.lr);
   spec.layer_decay = args.get_double("layer-decay", spec.layer_decay);
+  spec.crop_scale = args.get_double("crop-scale", spec.crop_scale);
+  spec.flip = !args.flag("no-flip");
   spec.image_size = args.get_int("image-size", spec.image_size);
   spec.max_per_class = args.get_int("max-per-class", spec.max_per_class);
   spec.device = args.get("device", spec.device);
@@ -95,6 +97,11 @@ int run_finetune(const Args& args) {
   if (spec.epochs <= 0 || spec.batch_size <= 0) throw UsageError("--epochs and --batch-size must be positive");
   if (args.find("layer-decay") && !(spec.layer_decay > 0.0 && spec.layer_decay <= 1.0))
     throw UsageError("--layer-decay must lie in (0, 1]");
+  if (args.find("crop-scale") && !(spec.crop_scale > 0.0 && spec.crop_scale <= 1.0))
+    throw UsageError("--crop-scale must lie in (0, 1]");
+  if ((args.find("crop-scale") || !spec.flip) && spec.mode != "linear-probe" && spec.mode != "finetune")
+    throw UsageError("--crop-scale and --no-flip set the augmentation of linear-probe and finetune; " + spec.mode +
+                     " augments as its objective does");
   if (args.find("val") && args.find("val-split")) throw UsageError("give either --val DIR or --val-split F, not both");
 
   const std::string checkpoint = (fs::path(spec.checkpoint_dir) / "checkpoint.safetensors").string();
@@ -132,6 +139,8 @@ const bool finetune_registered = register_command(
      "  --layer-decay D          layer-wise lr decay in (0, 1]: block i of d learns at D^(d+1-i) of the\n"
      "                           rate, patch embedding and tokens at D^(d+1), the classifier at 1\n"
      "                           (default 1 = off; MAE / BEiT fine-tune large models with 0.65-0.75)\n"
+     "  --crop-scale 0.5         linear-probe, finetune: RandomResizedCrop's smallest area fraction\n"
+     "                           (1 = whole image); --no-flip: no random horizontal flip\n"
      "  --image-size N           input size (default: the model's; its position table is resampled)\n"
      "  --max-per-class N        use the first N images of each class\n"
      "  --device auto|cpu|cuda   no GPU: the CPU, with a warning\n"
@@ -145,7 +154,7 @@ const bool finetune_registered = register_command(
      "  --name NAME              the new model's name (default: '<base> · <mode>')\n"
      "  --out NEW.safetensors    the new model + NEW.json card with 'lineage' (base model, data, mode,\n"
      "                           hyper-parameters, metrics)\n",
-     {"resume", "no-amp"},
+     {"resume", "no-amp", "no-flip"},
      run_finetune});
 
 }  // namespace

@@ -90,6 +90,8 @@ std::string FineTuneSpec::to_json() const {
                         {"batch_size", batch_size},
                         {"lr", lr},
                         {"layer_decay", layer_decay},
+                        {"crop_scale", crop_scale},
+                        {"flip", flip},
                         {"image_size", image_size},
                         {"max_per_class", max_per_class},
                         {"device", device},
@@ -121,6 +123,8 @@ FineTuneSpec FineTuneSpec::from_json(const std::string& text) {
   read("batch_size", s.batch_size);
   read("lr", s.lr);
   read("layer_decay", s.layer_decay);
+  read("crop_scale", s.crop_scale);
+  read("flip", s.flip);
   read("image_size", s.image_size);
   read("max_per_class", s.max_per_class);
   read("device", s.device);
@@ -201,6 +205,8 @@ FineTuneOutcome FineTuneJob::run(const FineTuneUpdateFn& on_update) {
   if (!fs::exists(spec_.base_model)) throw std::invalid_argument(spec_.base_model + ": no such model file or folder");
   if (spec_.layer_decay < 0.0 || spec_.layer_decay > 1.0)
     throw std::invalid_argument("layer decay " + std::to_string(spec_.layer_decay) + " lies outside (0, 1]");
+  if (spec_.crop_scale < 0.0 || spec_.crop_scale > 1.0)
+    throw std::invalid_argument("crop scale " + std::to_string(spec_.crop_scale) + " lies outside (0, 1]");
   model::LoadOptions load_options;
   if (spec_.image_size > 0) load_options.image_size = spec_.image_size;
   auto base = model::load_model(spec_.base_model, load_options).model;
@@ -236,6 +242,8 @@ FineTuneOutcome FineTuneJob::run(const FineTuneUpdateFn& on_update) {
   config.batch_size = std::min<int>(spec_.batch_size, static_cast<int>(train_data.size()));
   if (spec_.lr > 0) config.lr = spec_.lr;
   if (spec_.layer_decay > 0) config.layer_decay = spec_.layer_decay;
+  if (spec_.crop_scale > 0) config.classify.crop_scale_min = spec_.crop_scale;
+  if (!spec_.flip) config.classify.flip_p = 0.0;
   config.seed = spec_.seed;
   config.amp = spec_.amp;
   config.checkpoint_dir = spec_.checkpoint_dir;

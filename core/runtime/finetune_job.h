@@ -35,6 +35,10 @@ struct FineTuneSpec {
   int batch_size = 64;
   double lr = 0.0;               // peak learning rate; 0 = the mode's default (core/train/finetune.h)
   double layer_decay = 0.0;      // layer-wise lr decay in (0, 1]; 0 = the mode's default; 1 = off
+  // Augmentation of the labelled modes' training images (RandomResizedCrop, then a horizontal
+  // flip); the pre-training modes crop, flip and jitter as their objective does.
+  double crop_scale = 0.0;       // smallest crop as a fraction of the image area, in (0, 1]; 0 = the mode's default
+  bool flip = true;              // random horizontal flip
   int image_size = 0;            // 0 = the base model's; else its position table is resampled
   int max_per_class = 0;         // 0 = every image
   std::string device = "auto";   // auto | cpu | cuda[:N]; no GPU falls back to the CPU with a warning

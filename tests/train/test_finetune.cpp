@@ -289,6 +289,28 @@ TEST(FineTuneJob, ReportsCurvesDiagnosticsAndWritesAModelWithItsLineage) {
   EXPECT_EQ(loaded.card.training.at("history").size(), 3u);
 }
 
+TEST(FineTuneJob, AugmentationAndLayerDecayReachTheRecipeInTheLineage) {
+  ToyJob job("ft-augment");
+  job.spec.max_steps = 1;
+  job.spec.diagnostics_every = 0;
+  job.spec.crop_scale = 0.8;
+  job.spec.flip = false;
+  job.spec.layer_decay = 0.7;
+  const auto outcome = vr::FineTuneJob(job.spec).run();
+  const auto recipe = nlohmann::json::parse(outcome.card_json).at("lineage").at("hyperparameters");
+  EXPECT_EQ(recipe.at("classify").at("crop_scale_min"), 0.8);
+  EXPECT_EQ(recipe.at("classify").at("flip_p"), 0.0);
+  EXPECT_EQ(recipe.at("layer_decay"), 0.7);
+
+  ToyJob defaults("ft-augment-defaults");  // 0 = the mode's default, flip on
+  defaults.spec.max_steps = 1;
+  defaults.spec.diagnostics_every = 0;
+  const auto plain = nlohmann::json::parse(vr::FineTuneJob(defaults.spec).run().card_json).at("lineage").at("hyperparameters");
+  EXPECT_EQ(plain.at("classify").at("crop_scale_min"), vt::ClassificationOptions{}.crop_scale_min);
+  EXPECT_EQ(plain.at("classify").at("flip_p"), 0.5);
+  EXPECT_EQ(plain.at("layer_decay"), 1.0);
+}
+
 TEST(FineTuneJob, PausesBetweenStepsResumesAndCancels) {
   ToyJob job("ft-pause");
   job.spec.epochs = 50;  // long enough never to finish in this test
@@ -361,7 +383,10 @@ TEST(FineTuneJob, BadInputNamesTheFileAndTheProblem) {
 
   spec = job.spec;
   spec.layer_decay = 1.5;  // a hand-edited jobs.json
-  EXPECT_NE(run_error(spec).find("outside (0, 1]"), std::string::npos);
+  EXPECT_NE(run_error(spec).find("layer decay 1.5"), std::string::npos) << run_error(spec);
+  spec = job.spec;
+  spec.crop_scale = -0.5;
+  EXPECT_NE(run_error(spec).find("crop scale -0.5"), std::string::npos) << run_error(spec);
 
   // An unlabeled folder is what continued pre-training takes.
   spec = job.spec;
@@ -420,9 +445,12 @@ TEST(FineTuneJob, SpecSurvivesJson) {
   s.seed = 9;
   s.diagnostics_every = 25;
   s.layer_decay = 0.75;
+  s.crop_scale = 0.3;
+  s.flip = false;
   const auto back = vr::FineTuneSpec::from_json(s.to_json());
   EXPECT_EQ(back.to_json(), s.to_json());
   EXPECT_EQ(back.layer_decay, 0.75);
+  EXPECT_FALSE(back.flip);
   EXPECT_EQ(vr::FineTuneSpec::from_json("{\"mode\": \"linear-probe\"}").epochs, vr::FineTuneSpec{}.epochs);
 }
 

@@ -103,5 +103,11 @@ TEST(FineTuneCli, BadInputFailsNamingTheFile) {
   log.clear();
   EXPECT_NE(vitscope::test::run_cli(args, &log, true), 0);
   EXPECT_NE(log.find("--layer-decay must lie in (0, 1]"), std::string::npos) << log;
+
+  args = {"finetune", "--model", model, "--data", flat.string(), "--mode", "pretrain-mae", "--no-flip",
+          "--out", (root / "w.safetensors").string(), "--device", "cpu"};
+  log.clear();
+  EXPECT_NE(vitscope::test::run_cli(args, &log, true), 0);
+  EXPECT_NE(log.find("pretrain-mae augments as its objective does"), std::string::npos) << log;
   fs::remove_all(root);
 }

@@ -4,6 +4,7 @@
 // holds the steps, resume continues, cancel stops, a failed job can be retried and ended jobs
 // removed (their models stay); a job interrupted by closing the app continues from its checkpoint
 // in the next session. Writes finetune-panel.png to screenshot_dir().
+#include <QCheckBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QFile>
@@ -117,6 +118,19 @@ TEST_F(FineTunePanelTest, AJobDrawsItsCurvesAndItsModelJoinsTheShelf) {
   EXPECT_FALSE(panel()->removeButton()->isEnabled());
   EXPECT_TRUE(QFile::exists(model));
   EXPECT_TRUE(window->shelf().savedPaths().contains(model));
+}
+
+TEST_F(FineTunePanelTest, AugmentationFieldsFollowTheModeAndReachTheJob) {
+  auto* flip = panel()->findChild<QCheckBox*>();
+  ASSERT_NE(flip, nullptr);
+  panel()->setMode("pretrain-mae");
+  EXPECT_FALSE(flip->isEnabled()) << "pre-training augments as its objective does";
+  panel()->setMode("finetune");
+  EXPECT_TRUE(flip->isEnabled());
+  EXPECT_TRUE(panel()->specFromForm().flip);
+  EXPECT_EQ(panel()->specFromForm().crop_scale, 0.0);  // the mode's default
+  flip->setChecked(false);
+  EXPECT_FALSE(panel()->specFromForm().flip);
 }
 
 TEST_F(FineTunePanelTest, PauseHoldsResumeContinuesCancelStops) {

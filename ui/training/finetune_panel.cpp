@@ -156,6 +156,18 @@ QWidget* FineTunePanel::createForm() {
                               "the classifier at the full rate; 1 = one rate for all"));
   form->addRow(tr("Layer decay"), layer_decay_);
   form->addRow(tr("Image size"), image_size_);
+  crop_scale_ = new QDoubleSpinBox;
+  crop_scale_->setRange(0.0, 1.0);
+  crop_scale_->setSingleStep(0.05);
+  crop_scale_->setValue(0.0);
+  crop_scale_->setSpecialValueText(tr("mode's default"));
+  crop_scale_->setToolTip(tr("Random resized crop: the smallest crop, as a fraction of the image area (1 = the whole "
+                             "image; default 0.5). Pre-training modes augment as their objective does."));
+  form->addRow(tr("Crop scale"), crop_scale_);
+  flip_ = new QCheckBox(tr("random horizontal flip"));
+  flip_->setChecked(true);
+  flip_->setToolTip(tr("Turn off for images whose left and right differ in meaning (text, digits, …)"));
+  form->addRow(tr("Flip"), flip_);
   device_ = new QComboBox;
   device_->addItems({"auto", "cpu", "cuda"});
   device_->setToolTip(tr("Without a GPU the job runs on the CPU (with a warning)"));
@@ -163,9 +175,15 @@ QWidget* FineTunePanel::createForm() {
   form->addRow(tr("Diagnostics every"), diagnostics_every_);
   add_ = new QPushButton(tr("Add to Queue"));
   form->addRow(add_);
-  auto update_lambda = [this] { lambda_->setEnabled(mode_->currentText() == QLatin1String("pretrain-hybrid")); };
-  connect(mode_, &QComboBox::currentTextChanged, this, update_lambda);
-  update_lambda();
+  auto update_mode_fields = [this] {
+    const QString mode = mode_->currentText();
+    lambda_->setEnabled(mode == QLatin1String("pretrain-hybrid"));
+    const bool labelled = mode == QLatin1String("linear-probe") || mode == QLatin1String("finetune");
+    crop_scale_->setEnabled(labelled);
+    flip_->setEnabled(labelled);
+  };
+  connect(mode_, &QComboBox::currentTextChanged, this, update_mode_fields);
+  update_mode_fields();
   auto update_add = [this] { add_->setEnabled(base_->count() > 0 && !data_->text().trimmed().isEmpty()); };
   connect(data_, &QLineEdit::textChanged, this, update_add);
   connect(&shelf_, &QAbstractItemModel::rowsInserted, this, update_add);
@@ -263,6 +281,8 @@ runtime::FineTuneSpec FineTunePanel::specFromForm() const {
   const double lr = lr_->text().toDouble(&ok);
   s.lr = ok && lr > 0 ? lr : 0.0;
   s.layer_decay = layer_decay_->value();
+  s.crop_scale = crop_scale_->value();
+  s.flip = flip_->isChecked();
   s.image_size = image_size_->value();
   s.device = device_->currentText().toStdString();
   s.diagnostics_every = diagnostics_every_->value();

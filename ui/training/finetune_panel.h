@@ -1,11 +1,12 @@
 #pragma once
 // The Fine-tuning panel: a form that sets up a job (base model from the shelf, data and
-// validation folders, mode, epochs, batch, learning rate and layer decay, image size, device,
-// diagnostics interval), the job queue with pause / resume / cancel / retry / remove, the live
-// curves of the selected job (loss, learning rate, throughput, validation accuracy) and its live
-// diagnostics — attention distance and NMI per block and ΔLog amplitude over depth, one curve per
-// snapshot from light (early) to dark (latest), and the CLS attention of the probe image. Thin:
-// the state lives in FineTuneQueue.
+// validation folders, mode, epochs, batch, learning rate and layer decay, image size,
+// augmentation, device, diagnostics interval), the job queue with pause / resume / cancel /
+// retry / remove, the live curves of the selected job (loss, learning rate, throughput,
+// validation accuracy) and its live diagnostics — attention distance and NMI per block and ΔLog
+// amplitude over depth, one curve per snapshot from light (early) to dark (latest), and the CLS
+// attention of the probe image. Thin: the state lives in FineTuneQueue.
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
@@ -61,7 +62,8 @@ class FineTunePanel : public QWidget {
   ModelShelfModel& shelf_;
   QComboBox *base_, *mode_, *device_;
   QLineEdit *data_, *val_, *lr_;
-  QDoubleSpinBox *val_split_, *lambda_, *layer_decay_;
+  QDoubleSpinBox *val_split_, *lambda_, *layer_decay_, *crop_scale_;
+  QCheckBox* flip_;
   QSpinBox *epochs_, *batch_, *image_size_, *diagnostics_every_;
   QPushButton *add_, *pause_, *resume_, *cancel_, *remove_, *clear_;
   QListView* list_;
