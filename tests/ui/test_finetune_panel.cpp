@@ -1,9 +1,10 @@
 // The Fine-tuning panel as a user meets it (QT_QPA_PLATFORM=offscreen): a job on a generated
 // labelled folder runs in the background from the first shelf model, draws its curves and live
-// diagnostics, and its model joins the shelf beside the base with its lineage in the card; pause
-// holds the steps, resume continues, cancel stops, a failed job can be retried and ended jobs
-// removed (their models stay); a job interrupted by closing the app continues from its checkpoint
-// in the next session. Writes finetune-panel.png to screenshot_dir().
+// diagnostics, and its model joins the shelf beside the base with its lineage in the card; its
+// curves export as figure and numbers; pause holds the steps, resume continues, cancel stops; a
+// failed job can be retried and ended jobs removed (their models stay); a job interrupted by
+// closing the app continues from its checkpoint in the next session. Writes finetune-panel.png
+// to screenshot_dir().
 #include <QCheckBox>
 #include <QDir>
 #include <QDockWidget>
@@ -109,6 +110,31 @@ TEST_F(FineTunePanelTest, AJobDrawsItsCurvesAndItsModelJoinsTheShelf) {
   EXPECT_EQ(lineage.value("base_model").toObject().value("path").toString(), QFileInfo(base).absoluteFilePath());
   EXPECT_TRUE(lineage.value("metrics").toObject().contains("val_top1"));
   EXPECT_EQ(static_cast<int>(window->comparison().columns().size()), models_before + 1);
+
+  // Its curves export as a figure and as numbers.
+  const auto out = scratch_dir() / "ft-export";
+  std::filesystem::create_directories(out);
+  QString error;
+  const QString csv = QString::fromStdString((out / "curves.csv").string());
+  ASSERT_TRUE(panel()->exportJob(0, csv, 96, &error)) << error.toStdString();
+  QFile csv_file(csv);
+  ASSERT_TRUE(csv_file.open(QIODevice::ReadOnly));
+  const QString table = QString::fromUtf8(csv_file.readAll());
+  EXPECT_TRUE(table.startsWith("panel,model,quantity,i,j,value\n"));
+  EXPECT_EQ(table.count(QStringLiteral(",loss,")), 2);  // two progress reports
+  EXPECT_EQ(table.count(QStringLiteral(",diagnostics.attention_distance,")), 6 * 12);  // snapshots × blocks
+  const QString png = QString::fromStdString((out / "curves.png").string());
+  ASSERT_TRUE(panel()->exportJob(0, png, 96, &error)) << error.toStdString();
+  const QImage figure(png);
+  EXPECT_GT(figure.width(), 800);
+  EXPECT_GT(figure.height(), 400);
+  const QString svg = QString::fromStdString((out / "curves.svg").string());
+  ASSERT_TRUE(panel()->exportJob(0, svg, 96, &error)) << error.toStdString();
+  QFile svg_file(svg);
+  ASSERT_TRUE(svg_file.open(QIODevice::ReadOnly));
+  EXPECT_TRUE(svg_file.readAll().contains("<svg"));
+  EXPECT_FALSE(panel()->exportJob(0, QString::fromStdString((out / "curves.txt").string()), 96, &error));
+  EXPECT_TRUE(error.contains(".txt")) << error.toStdString();
 
   // Removing the finished job clears the list, not the model it made.
   panel()->selectRow(0);

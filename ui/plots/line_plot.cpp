@@ -98,8 +98,13 @@ void LinePlot::rescale() {
   xAxis->setRange(x.lower - x_pad, x.upper + x_pad);
   auto y = yAxis->range();
   if (preferred_y_) {
-    y.lower = std::min(y.lower, preferred_y_->first);
-    y.upper = std::max(y.upper, preferred_y_->second);
+    // From the data itself: rescaleAxes widens a flat series (all values 1) to an arbitrary span.
+    y = QCPRange(preferred_y_->first, preferred_y_->second);
+    for (int i = 0; i < graphCount(); ++i) {
+      bool found = false;
+      const auto values = graph(i)->getValueRange(found);
+      if (found) y.expand(values);
+    }
   } else if (yAxis->scaleType() == QCPAxis::stLinear) {
     const double pad = std::max(1e-6, 0.08 * (y.upper - y.lower));
     y.lower -= pad;

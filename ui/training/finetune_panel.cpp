@@ -1,15 +1,22 @@
 #include "ui/training/finetune_panel.h"
 
+#include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QMessageBox>
+#include <QRegularExpression>
 #include <QScrollArea>
+#include <QStandardPaths>
 #include <QVBoxLayout>
 
 #include <algorithm>
 
+#include "ui/export/data_export.h"
+#include "ui/export/figure_renderer.h"
 #include "ui/plots/colormap.h"
 #include "ui/shelf/model_shelf_model.h"
 #include "ui/workspace/panel_column.h"
@@ -84,7 +91,8 @@ FineTunePanel::FineTunePanel(FineTuneQueue& queue, ModelShelfModel& shelf, QWidg
   layout->addWidget(left);
   auto* scroll = new QScrollArea;
   scroll->setWidgetResizable(true);
-  scroll->setWidget(createPlots());
+  plots_ = createPlots();
+  scroll->setWidget(plots_);
   layout->addWidget(scroll, 1);
 
   connect(&queue_, &FineTuneQueue::curvesChanged, this, [this](int row) {
@@ -211,6 +219,9 @@ QWidget* FineTunePanel::createQueue() {
   for (auto* b : {pause_, resume_, cancel_}) buttons->addWidget(b);
   layout->addLayout(buttons);
   auto* list_buttons = new QHBoxLayout;  // what acts on the list, apart from what acts on a run
+  export_ = new QPushButton(tr("Export…"));
+  export_->setToolTip(tr("Save the selected job's curves and diagnostics as a figure (PNG, SVG, PDF) or numbers (CSV, JSON)"));
+  list_buttons->addWidget(export_);
   list_buttons->addStretch(1);
   list_buttons->addWidget(remove_);
   list_buttons->addWidget(clear_);
@@ -227,6 +238,7 @@ QWidget* FineTunePanel::createQueue() {
   });
   connect(cancel_, &QPushButton::clicked, this, [this] { queue_.cancel(selectedRow()); });
   connect(remove_, &QPushButton::clicked, this, [this] { queue_.remove(selectedRow()); });
+  connect(export_, &QPushButton::clicked, this, &FineTunePanel::exportDialog);
   connect(clear_, &QPushButton::clicked, this, [this] { queue_.removeEnded(); });
   auto* remove_key = new QShortcut(QKeySequence::Delete, list_, nullptr, nullptr, Qt::WidgetShortcut);
   connect(remove_key, &QShortcut::activated, remove_, &QPushButton::click);
@@ -316,6 +328,7 @@ void FineTunePanel::refreshButtons() {
   resume_->setEnabled(row >= 0 && (state == S::Paused || state == S::Failed));
   cancel_->setEnabled(row >= 0 && (state == S::Running || state == S::Paused || state == S::Queued));
   remove_->setEnabled(row >= 0 && FineTuneQueue::hasEnded(state));
+  export_->setEnabled(row >= 0);
   bool any_ended = false;
   for (int r = 0; r < queue_.rowCount(); ++r) any_ended = any_ended || FineTuneQueue::hasEnded(queue_.job(r).state);
   clear_->setEnabled(any_ended);
@@ -353,4 +366,49 @@ void FineTunePanel::refreshPlots() {
   }
 }
 
+bool FineTunePanel::exportJob(int row, const QString& path, int dpi, QString* error) {
+  if (row < 0 || row >= queue_.rowCount()) {
+    if (error) *error = tr("no job selected");
+    return false;
+  }
+  const auto& job = queue_.job(row);
+  const QString name = QString::fromStdString(job.spec.name);
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  if (suffix == "csv" || suffix == "json") return save_panel_data({curves_to_json(name, job.curves)}, path, error);
+  const auto format = figure_format_for(path);
+  if (!format) {
+    if (error) *error = tr("unknown file type \".%1\" (use .png, .svg, .pdf, .csv or .json)").arg(suffix);
+    return false;
+  }
+  if (row != selectedRow()) selectRow(row);  // the plots show the selected job
+  refreshPlots();
+  const auto& s = job.spec;
+  const QString caption =
+      tr("<b>%1</b> — %2 from %3 on %4; %5 epochs, batch %6, step %7 of %8 (%9)")
+          .arg(name.toHtmlEscaped(), QString::fromStdString(s.mode),
+               QFileInfo(QString::fromStdString(s.base_model)).fileName().toHtmlEscaped(),
+               QString::fromStdString(s.data).toHtmlEscaped())
+          .arg(s.epochs)
+          .arg(s.batch_size)
+          .arg(job.step)
+          .arg(job.total_steps)
+          .arg(FineTuneQueue::stateName(job.state));
+  return save_figure({FigureSection{caption, plots_}}, path, *format, dpi, error);
+}
+
+void FineTunePanel::exportDialog() {
+  const int row = selectedRow();
+  if (row < 0) return;
+  QString base = QString::fromStdString(queue_.job(row).spec.name);
+  base.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]+")), QStringLiteral("-"));
+  const QString pictures = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+  const QString path = QFileDialog::getSaveFileName(
+      this, tr("Export Fine-tuning Curves"), QDir(pictures).filePath(base + ".png"),
+      tr("PNG image (*.png);;SVG vector figure (*.svg);;PDF vector figure (*.pdf);;CSV numbers (*.csv);;JSON numbers (*.json)"));
+  if (path.isEmpty()) return;
+  QString error;
+  if (!exportJob(row, path, 192, &error)) QMessageBox::warning(this, tr("Export failed"), error);
+}
+
 }  // namespace vitscope::ui
+

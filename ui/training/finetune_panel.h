@@ -41,6 +41,9 @@ class FineTunePanel : public QWidget {
   void setDiagnosticsEvery(int steps);
   int selectedRow() const;
   void selectRow(int row);
+  // The job's curves and live diagnostics as they are drawn: a figure (.png at `dpi`, .svg,
+  // .pdf) with the job's settings as caption, or the numbers (.csv, .json). False + why on failure.
+  bool exportJob(int row, const QString& path, int dpi, QString* error);
 
   LinePlot* lossPlot() const { return loss_; }
   LinePlot* accuracyPlot() const { return accuracy_; }
@@ -57,6 +60,7 @@ class FineTunePanel : public QWidget {
   QWidget* createPlots();
   void refreshButtons();
   void refreshPlots();
+  void exportDialog();
 
   FineTuneQueue& queue_;
   ModelShelfModel& shelf_;
@@ -65,7 +69,8 @@ class FineTunePanel : public QWidget {
   QDoubleSpinBox *val_split_, *lambda_, *layer_decay_, *crop_scale_;
   QCheckBox* flip_;
   QSpinBox *epochs_, *batch_, *image_size_, *diagnostics_every_;
-  QPushButton *add_, *pause_, *resume_, *cancel_, *remove_, *clear_;
+  QPushButton *add_, *pause_, *resume_, *cancel_, *remove_, *clear_, *export_;
+  QWidget* plots_;
   QListView* list_;
   QLabel* status_;
   LinePlot *loss_, *lr_plot_, *throughput_, *accuracy_, *distance_, *nmi_, *spectrum_;

@@ -22,6 +22,33 @@ QString display_name(const runtime::FineTuneSpec& spec) { return QString::fromSt
 
 }  // namespace
 
+QJsonObject curves_to_json(const QString& jobName, const FineTuneCurves& c) {
+  auto numbers = [](const auto& values) {
+    QJsonArray a;
+    for (double v : values) a.append(v);
+    return a;
+  };
+  QJsonArray steps, distance, nmi, spectrum;
+  for (const auto& d : c.diagnostics) {
+    steps.append(static_cast<double>(d.step));
+    distance.append(numbers(d.attention_distance));
+    nmi.append(numbers(d.nmi));
+    spectrum.append(numbers(d.delta_log_amplitude));
+  }
+  const QJsonObject job{{"name", jobName},
+                        {"step", numbers(c.step)},
+                        {"loss", numbers(c.loss)},
+                        {"lr", numbers(c.lr)},
+                        {"images_per_second", numbers(c.images_per_second)},
+                        {"epoch", numbers(c.epoch)},
+                        {"val_top1", numbers(c.val_top1)},
+                        {"diagnostics", QJsonObject{{"step", steps},
+                                                    {"attention_distance", distance},
+                                                    {"nmi", nmi},
+                                                    {"delta_log_amplitude", spectrum}}}};
+  return QJsonObject{{"panel", QStringLiteral("fine-tuning")}, {"models", QJsonArray{job}}};
+}
+
 QString FineTuneQueue::stateName(State state) { return kStateNames[static_cast<int>(state)]; }
 
 FineTuneQueue::FineTuneQueue(const QString& dataDir, QObject* parent) : QAbstractListModel(parent), dir_(dataDir) {

@@ -8,6 +8,7 @@
 // A job that was running or waiting when the app closed or crashed is picked up again by the
 // next queue on the same folder and continues from its last checkpoint.
 #include <QAbstractListModel>
+#include <QJsonObject>
 #include <QString>
 #include <QThread>
 #include <QVector>
@@ -23,6 +24,12 @@ struct FineTuneCurves {
   QVector<double> epoch, val_top1;                     // one point per epoch (labelled modes)
   QVector<runtime::TrainingDiagnostics> diagnostics;  // in step order
 };
+
+// A job's curves in the shape of a panel's data (ui/export/data_export.h: {"panel", "models": [{
+// "name", quantities…}]}), so that they export to the same tidy CSV or JSON: step, loss, lr,
+// images_per_second; epoch, val_top1; diagnostics.{step, attention_distance, nmi,
+// delta_log_amplitude}, one row per snapshot.
+QJsonObject curves_to_json(const QString& jobName, const FineTuneCurves& curves);
 
 class FineTuneQueue : public QAbstractListModel {
   Q_OBJECT
