@@ -272,6 +272,11 @@ FineTuneOutcome FineTuneJob::run(const FineTuneUpdateFn& on_update) {
         started.message = "started from " + spec_.base_model;
         for (const auto& part : new_parts) started.message += "; new: " + part;
       }
+      started.message += "; on " + device.str();
+#ifdef VITSCOPE_CUDA_STREAMS
+      if (device.is_cuda() && c10::cuda::getCurrentCUDAStream(device.index()) != c10::cuda::getDefaultCUDAStream(device.index()))
+        started.message += " (own CUDA stream)";
+#endif
       started.batch_size = trainer->config().batch_size;
       started.total_steps = static_cast<int64_t>(trainer->planned_epochs()) * trainer->steps_per_epoch();
       started.epochs = trainer->planned_epochs();
