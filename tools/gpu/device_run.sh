@@ -100,7 +100,7 @@ if [ -z "${REHEARSAL:-}" ] && [ "$PHASE" != train ]; then
     bench finetune 45 python3 benchmarks/finetune_throughput.py --cli "$CLI" --data "$DATA" --device "$DEVICE" --amp \
       --model resources/models/mae.safetensors
     # A real job as the panel runs it (its own CUDA stream): the bundled MoCo v3 fine-tuned on
-    # CIFAR-10 train with 10 % held out; the log's first line should end "on cuda:0 (own CUDA
+    # CIFAR-10 train with 10 % held out; the log's first line should say "on cuda:0 (own CUDA
     # stream)", its last epoch line has val_top1 and images/s.
     bench finetune_job 120 "$CLI" finetune --model resources/models/moco.safetensors --data "$DATA" --mode finetune \
       --epochs 10 --batch-size 512 --lr 1e-3 --device "$DEVICE" --log-every 50 --out /tmp/finetune-job/moco-ft.safetensors
