@@ -10,6 +10,7 @@
 #include <QMessageBox>
 #include <QRegularExpression>
 #include <QScrollArea>
+#include <QStackedWidget>
 #include <QStandardPaths>
 #include <QVBoxLayout>
 
@@ -93,7 +94,17 @@ FineTunePanel::FineTunePanel(FineTuneQueue& queue, ModelShelfModel& shelf, QWidg
   scroll->setWidgetResizable(true);
   plots_ = createPlots();
   scroll->setWidget(plots_);
-  layout->addWidget(scroll, 1);
+  auto* empty = new QLabel(tr("<p><b>No job selected.</b></p><p>Set up a job on the left and press <i>Add to "
+                              "Queue</i>. Its loss, learning rate, throughput and validation accuracy appear here "
+                              "as it trains, with the attention distance, NMI and ΔLog amplitude of a fixed probe "
+                              "batch every few steps.</p>"));
+  empty->setWordWrap(true);
+  empty->setAlignment(Qt::AlignCenter);
+  empty->setMargin(40);
+  plots_or_empty_ = new QStackedWidget;
+  plots_or_empty_->addWidget(empty);
+  plots_or_empty_->addWidget(scroll);
+  layout->addWidget(plots_or_empty_, 1);
 
   connect(&queue_, &FineTuneQueue::curvesChanged, this, [this](int row) {
     if (row == selectedRow()) refreshPlots();
@@ -103,7 +114,10 @@ FineTunePanel::FineTunePanel(FineTuneQueue& queue, ModelShelfModel& shelf, QWidg
     if (selectedRow() < 0 && queue_.runningRow() >= 0) selectRow(queue_.runningRow());
   });
   connect(&queue_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int first, int) { selectRow(first); });
-  connect(&queue_, &QAbstractItemModel::rowsRemoved, this, [this] { refreshButtons(); });
+  connect(&queue_, &QAbstractItemModel::rowsRemoved, this, [this] {
+    refreshButtons();
+    refreshPlots();
+  });
   refreshButtons();
 }
 
@@ -337,6 +351,7 @@ void FineTunePanel::refreshButtons() {
 
 void FineTunePanel::refreshPlots() {
   const int row = selectedRow();
+  plots_or_empty_->setCurrentIndex(row < 0 ? 0 : 1);
   if (row < 0) return;
   const auto& c = queue_.job(row).curves;
   const QColor line(40, 90, 170);

@@ -15,6 +15,7 @@
 #include <QPushButton>
 #include <QShortcut>
 #include <QSpinBox>
+#include <QStackedWidget>
 #include <QWidget>
 
 #include "ui/plots/heatmap_view.h"
@@ -71,6 +72,7 @@ class FineTunePanel : public QWidget {
   QSpinBox *epochs_, *batch_, *image_size_, *diagnostics_every_;
   QPushButton *add_, *pause_, *resume_, *cancel_, *remove_, *clear_, *export_;
   QWidget* plots_;
+  QStackedWidget* plots_or_empty_;  // a hint while no job is selected, else the plots
   QListView* list_;
   QLabel* status_;
   LinePlot *loss_, *lr_plot_, *throughput_, *accuracy_, *distance_, *nmi_, *spectrum_;
