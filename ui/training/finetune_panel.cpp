@@ -203,6 +203,7 @@ QWidget* FineTunePanel::createForm() {
     const bool labelled = mode == QLatin1String("linear-probe") || mode == QLatin1String("finetune");
     crop_scale_->setEnabled(labelled);
     flip_->setEnabled(labelled);
+    layer_decay_->setEnabled(mode != QLatin1String("linear-probe"));  // a probe trains only its head
   };
   connect(mode_, &QComboBox::currentTextChanged, this, update_mode_fields);
   update_mode_fields();
