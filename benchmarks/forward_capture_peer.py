@@ -37,7 +37,6 @@ def torchvision_model(dim, heads):
 
 
 def timm_model(dim, heads):
-    import timm
     from timm.models.vision_transformer import VisionTransformer
     model = VisionTransformer(img_size=224, patch_size=16, embed_dim=dim, depth=12, num_heads=heads, num_classes=0)
     taps, attns = [], []

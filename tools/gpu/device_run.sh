@@ -46,7 +46,7 @@ command -v nvidia-smi >/dev/null && nvidia-smi -L >> "$LOG" 2>&1
 python3 -c 'import torch;print("torch", torch.__version__, "cuda", torch.version.cuda)' >> "$LOG" 2>&1
 
 if [ -n "$PEERS" ] && [ -z "${REHEARSAL:-}" ]; then
-  ( CUDA_VISIBLE_DEVICES= timeout 300 python3 tests/scripts/make_peer_fixtures.py --peers "$PEERS" \
+  ( CUDA_VISIBLE_DEVICES='' timeout 300 python3 tests/scripts/make_peer_fixtures.py --peers "$PEERS" \
       --out /tmp/peer-fixtures > /tmp/peer-fixtures.log 2>&1
     cp /tmp/peer-fixtures.log /tmp/peer-fixtures/ 2>/dev/null
     tar -C /tmp -czf "$OUTDIR/peers.tar.gz" peer-fixtures ) &
