@@ -37,8 +37,8 @@ void print_update(const runtime::FineTuneUpdate& u) {
   using K = runtime::FineTuneUpdate::Kind;
   switch (u.kind) {
     case K::Started:
-      std::printf("%s; %lld steps in %d epochs of batch %d\n", u.message.c_str(), static_cast<long long>(u.total_steps),
-                  u.epochs, u.batch_size);
+      std::printf("%s; %lld steps in %d epoch%s of batch %d\n", u.message.c_str(), static_cast<long long>(u.total_steps),
+                  u.epochs, u.epochs == 1 ? "" : "s", u.batch_size);
       break;
     case K::Step:
       std::printf("epoch %d/%d step %lld/%lld loss %.4f lr %.3g %.0f img/s eta %s\n", u.epoch + 1, u.epochs,

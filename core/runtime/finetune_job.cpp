@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <new>
 #include <optional>
@@ -40,6 +41,16 @@ io::ImageDataset load_data(const std::string& path, const std::string& what, con
   if (path.empty()) throw std::invalid_argument("no " + what + " folder given");
   if (!fs::exists(path)) throw std::invalid_argument(path + ": no such folder or archive (" + what + ")");
   return io::load_dataset(path, options);
+}
+
+// "<folder>: left out 2 images that could not be read: <file>: <why>; …" (at most five named).
+std::string skipped_images_warning(const io::ImageDataset& data, const std::string& path) {
+  const auto& skipped = data.skipped;
+  std::string text = path + ": left out " + std::to_string(skipped.size()) + " image" + (skipped.size() == 1 ? "" : "s") +
+                     " that could not be read: ";
+  for (size_t i = 0; i < std::min<size_t>(skipped.size(), 5); ++i) text += (i ? "; " : "") + skipped[i];
+  if (skipped.size() > 5) text += "; and " + std::to_string(skipped.size() - 5) + " more";
+  return text;
 }
 
 void require_labels(const io::ImageDataset& data, const std::string& path, const std::string& mode) {
@@ -216,11 +227,13 @@ FineTuneOutcome FineTuneJob::run(const FineTuneUpdateFn& on_update) {
   data_options.image_size = image_size;
   data_options.max_per_class = spec_.max_per_class;
   auto data = load_data(spec_.data, "data", data_options);
+  if (!data.skipped.empty()) warn(skipped_images_warning(data, spec_.data));
   io::ImageDataset train_data, validation;
   if (train::needs_labels(mode)) {
     require_labels(data, spec_.data, spec_.mode);
     if (!spec_.val_data.empty()) {
       validation = load_data(spec_.val_data, "validation", data_options);
+      if (!validation.skipped.empty()) warn(skipped_images_warning(validation, spec_.val_data));
       if (validation.class_names != data.class_names)
         throw std::invalid_argument(spec_.val_data + ": its class folders differ from those of " + spec_.data);
       train_data = std::move(data);

@@ -311,6 +311,21 @@ TEST(FineTuneJob, AugmentationAndLayerDecayReachTheRecipeInTheLineage) {
   EXPECT_EQ(plain.at("layer_decay"), 1.0);
 }
 
+TEST(FineTuneJob, UnreadableImagesAreLeftOutAndNamed) {
+  ToyJob job("ft-broken-images");
+  const auto class_dir = fs::directory_iterator(job.data / "train")->path();
+  std::ofstream(class_dir / "broken.png") << "not a png";
+  job.spec.max_steps = 1;
+  job.spec.diagnostics_every = 0;
+  std::vector<std::string> warnings;
+  vr::FineTuneJob(job.spec).run([&](const vr::FineTuneUpdate& u) {
+    if (u.kind == vr::FineTuneUpdate::Kind::Warning) warnings.push_back(u.message);
+  });
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("left out 1 image that could not be read"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find((class_dir / "broken.png").string()), std::string::npos) << warnings[0];
+}
+
 TEST(FineTuneJob, PausesBetweenStepsResumesAndCancels) {
   ToyJob job("ft-pause");
   job.spec.epochs = 50;  // long enough never to finish in this test
