@@ -611,7 +611,7 @@ HeadTrainingReport Explorer::train_head(const std::string& model_id, const std::
     std::lock_guard lock(state_->mutex);
     entry->info = describe_model(model_id, entry->loaded);
   }
-  return {r.train_top1, r.test_top1, r.train_images, r.test_images, r.test_source};
+  return {r.train_top1, r.test_top1, r.train_images, r.test_images, r.test_source, r.skipped};
 }
 
 ShapeBiasReport Explorer::measure_shape_bias(const std::string& model_id, const std::string& stimuli_dir,

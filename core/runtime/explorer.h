@@ -170,6 +170,7 @@ struct HeadTrainingReport {
   double train_top1 = 0, test_top1 = 0;
   int64_t train_images = 0, test_images = 0;
   std::string test_data;
+  std::vector<std::string> skipped;  // images that could not be read ("file: why"), left out
 };
 
 // (stage, done, total) of long probe work; total 0 when unknown.

@@ -202,6 +202,7 @@ nlohmann::json HeadTrainingResult::record() const {
           {"test_images", test_images},
           {"test_data", test_source},
           {"classes", class_names},
+          {"skipped_images", skipped.size()},
           {"feature", train::feature_readout_name(train::FeatureReadout::HeadInput)},
           {"protocol", "linear probe on frozen features (train::linear_probe: standardised features, AdamW, cosine "
                        "schedule), standardisation folded into the head"}};
@@ -250,11 +251,13 @@ HeadTrainingResult train_linear_head(model::Model& model, const std::string& dat
   auto train = io::load_dataset(data, options);
   io::ImageDataset test;
   HeadTrainingResult r;
+  r.skipped = train.skipped;
   const bool has_splits = train.source.size() > 6 && train.source.compare(train.source.size() - 6, 6, ":train") == 0;
   if (has_splits) {
     options.split = "test";
     options.max_per_class = o.max_test_per_class;
     test = io::load_dataset(data, options);
+    r.skipped.insert(r.skipped.end(), test.skipped.begin(), test.skipped.end());
     if (test.class_names != train.class_names) throw std::runtime_error(data + ": train and test have different classes");
     r.test_source = test.source;
   } else {  // no test split: every 10th image is held out

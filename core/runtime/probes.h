@@ -81,6 +81,7 @@ struct HeadTrainingResult {
   int64_t train_images = 0, test_images = 0;
   std::string test_source;  // "<data>:test", or "held out: every 10th image" without a test split
   std::vector<std::string> class_names;
+  std::vector<std::string> skipped;  // "file: why" of every image that could not be read (left out)
   nlohmann::json record() const;  // what the model card stores under metrics.classifier_head
 };
 // Loads the labelled images of `data` (ImageFolder folder or .tar.gz; its "train" split when it has

@@ -3,6 +3,8 @@
 // known decisions, the class-mapping lookup, and the label-free probe through a bundled ViT.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
@@ -91,12 +93,16 @@ TEST(Probes, LinearHeadFoldsTheStandardisationAndIsInstalledSavedAndLoaded) {
     write_png(data / "cat" / (std::to_string(i) + ".png"), colour_image(0.8f, 0.2f, 0.2f, 100 + i));
     write_png(data / "dog" / (std::to_string(i) + ".png"), colour_image(0.2f, 0.2f, 0.8f, 200 + i));
   }
+  std::ofstream(data / "dog" / "broken.png") << "not a png";  // left out, and said so
   runtime::HeadTrainingOptions o;
   o.probe.epochs = 30;
   std::vector<std::string> stages;
   const auto r = runtime::train_linear_head(m, data.string(), o, [&](const std::string& s, int64_t, int64_t) { stages.push_back(s); });
   EXPECT_EQ(r.train_images, 36);
   EXPECT_EQ(r.test_images, 4);
+  ASSERT_EQ(r.skipped.size(), 1u);
+  EXPECT_NE(r.skipped[0].find("broken.png"), std::string::npos) << r.skipped[0];
+  EXPECT_EQ(r.record().at("skipped_images"), 1);
   EXPECT_DOUBLE_EQ(r.train_top1, 1.0);
   EXPECT_DOUBLE_EQ(r.test_top1, 1.0);
   EXPECT_FALSE(stages.empty());

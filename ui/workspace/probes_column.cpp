@@ -58,11 +58,17 @@ void ProbesColumn::refreshShapeBias() {
     auto percent = [](const std::optional<double>& v) { return v ? QStringLiteral("%1 %").arg(100 * *v, 0, 'f', 0) : QStringLiteral("–"); };
     lines << tr("silhouettes %1 · edges %2").arg(percent(r->silhouette_accuracy), percent(r->edge_accuracy));
   }
-  if (const auto* h = probes_.headTraining(modelId()))
+  QString tooltip = status;
+  if (const auto* h = probes_.headTraining(modelId())) {
     lines << tr("linear head: %1 % test top-1").arg(100 * h->test_top1, 0, 'f', 1);
+    if (!h->skipped.empty()) {
+      lines << tr("%1 unreadable images left out (tooltip)").arg(h->skipped.size());
+      for (const auto& s : h->skipped) tooltip += (tooltip.isEmpty() ? QString() : QStringLiteral("\n")) + QString::fromStdString(s);
+    }
+  }
   if (!status.isEmpty()) lines << QStringLiteral("<i>%1</i>").arg(status.toHtmlEscaped());
   shape_bias_->setText(lines.join(QStringLiteral("<br>")));
-  shape_bias_->setToolTip(status);
+  shape_bias_->setToolTip(tooltip);
 }
 
 }  // namespace vitscope::ui

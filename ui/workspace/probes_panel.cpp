@@ -253,7 +253,8 @@ QJsonObject ProbesPanel::columnData(const PanelColumn& column) {
                                          {"test_top1", h->test_top1},
                                          {"train_images", static_cast<double>(h->train_images)},
                                          {"test_images", static_cast<double>(h->test_images)},
-                                         {"test_data", QString::fromStdString(h->test_data)}};
+                                         {"test_data", QString::fromStdString(h->test_data)},
+                                         {"skipped_images", static_cast<double>(h->skipped.size())}};
   return out;
 }
 
