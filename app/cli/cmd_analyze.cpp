@@ -368,7 +368,7 @@ io::ImageDataset labelled_data(const std::string& path, int image_size) {
   options.image_size = image_size;
   if (is_archive(path)) options.split = "test";  // CIFAR-style archive: its test/ half
   auto data = io::load_dataset(path, options);
-  for (const auto& s : data.skipped) std::cerr << "skipped: " << s << "\n";
+  report_skipped(data.skipped);
   return data;
 }
 
@@ -380,6 +380,7 @@ void write_linear_probe(const std::vector<model::Model*>& models, const std::str
     io::DatasetOptions train_opt;
     train_opt.image_size = m->config().image_size;
     auto train = io::load_dataset(train_path, train_opt);
+    report_skipped(train.skipped);
     auto test = labelled_data(test_path, m->config().image_size);
     std::cerr << "linear probe per depth: " << m->card.name << " (" << train.size() << " / " << test.size() << " images)\n";
     auto p = runtime::probe_per_depth(*m, train, test, epochs, input_transform);
@@ -547,7 +548,7 @@ int run_analyze(const Args& args) {
     };
     auto result = runtime::analyze_dataset(models, items, opt);
     std::cerr << "\n";
-    for (const auto& s : result.skipped) std::cerr << "skipped: " << s << "\n";
+    report_skipped(result.skipped);
     report_invalid_images(result);
     nlohmann::json run_info = {{"input_filter", filter_text ? *filter_text + " (radians per input pixel, applied to "
                                                                              "the normalised model input, §3.7)"

@@ -63,6 +63,8 @@ int run_eval(const Args& args) {
 
   auto bank = io::load_dataset(data_path, train_data).to(device);
   auto queries = io::load_dataset(data_path, test_data).to(device);
+  report_skipped(bank.skipped);
+  report_skipped(queries.skipped);
   std::printf("data: %s (%lld images) -> %s (%lld images), %d classes\n", bank.source.c_str(),
               static_cast<long long>(bank.size()), queries.source.c_str(), static_cast<long long>(queries.size()),
               bank.num_classes());

@@ -122,7 +122,7 @@ int run_pretrain(const Args& args) {
   std::printf("data: %s, %lld images, %d classes, %dx%d px, decoded in %.1f s\n", data.source.c_str(),
               static_cast<long long>(data.size()), data.num_classes(), data.image_size(), data.image_size(),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
-  for (const auto& s : data.skipped) std::fprintf(stderr, "skipped: %s\n", s.c_str());
+  report_skipped(data.skipped);
 
   std::unique_ptr<train::Trainer> trainer;
   const auto checkpoint = config.checkpoint_dir.empty() ? "" : train::Trainer::checkpoint_path(config.checkpoint_dir);
@@ -167,6 +167,8 @@ int run_pretrain(const Args& args) {
     auto bank = io::load_dataset(*eval_data, eo).to(device);
     eo.split = "test";
     auto queries = io::load_dataset(*eval_data, eo).to(device);
+    report_skipped(bank.skipped);
+    report_skipped(queries.skipped);
     model.card.metrics = train::evaluate(model, bank, queries, eval, [](const std::string& s) {
       std::printf("evaluating: %s\n", s.c_str());
       std::fflush(stdout);

@@ -147,7 +147,7 @@ int run_probe(const Args& args) {
         const auto head = runtime::train_linear_head(m, *head_data, head_options, progress_printer(m.card.name));
         std::cerr << "\n" << m.card.name << ": linear head " << head.train_images << " training images, test top-1 "
                   << head.test_top1 << " (" << head.test_source << ")\n";
-        for (const auto& s : head.skipped) std::cerr << "skipped: " << s << "\n";
+        report_skipped(head.skipped);
         const auto head_file = out / "heads" / (file_safe(fs::path(model_paths[i]).stem().string()) + "-head.safetensors");
         fs::create_directories(head_file.parent_path());
         model::save_model(m, head_file.string());

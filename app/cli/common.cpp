@@ -59,4 +59,8 @@ std::string clock_text(double seconds) {
   return buf;
 }
 
+void report_skipped(const std::vector<std::string>& skipped) {
+  for (const auto& s : skipped) std::fprintf(stderr, "skipped: %s\n", s.c_str());
+}
+
 }  // namespace vitscope::cli

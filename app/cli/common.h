@@ -2,6 +2,7 @@
 // Options every model-reading command shares, and small output helpers.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "app/cli/cli.h"
 #include "core/model/loader.h"
@@ -22,5 +23,7 @@ runtime::DeviceChoice device_from(const Args& args);  // --device, with the CPU 
 std::filesystem::path make_output_dir(const std::string& dir);
 void write_text(const std::filesystem::path& path, const std::string& text);
 std::string clock_text(double seconds);  // "h:mm:ss"
+// One "skipped: <file>: <why>" line on stderr per image a data set left out.
+void report_skipped(const std::vector<std::string>& skipped);
 
 }  // namespace vitscope::cli
