@@ -92,7 +92,13 @@ ImageDataset decode_all(std::vector<EncodedImage> encoded, std::vector<std::stri
       d.skipped.push_back(errors[i]);
     }
   }
-  if (good.empty()) throw std::runtime_error(d.source + ": no readable images");
+  if (good.empty()) {
+    // Say why with the first file's reason; the rest usually fail the same way.
+    std::string why = d.source + ": no readable images";
+    if (!d.skipped.empty())
+      why += " (" + std::to_string(d.skipped.size()) + " could not be read; the first: " + d.skipped.front() + ")";
+    throw std::runtime_error(why);
+  }
   d.images = static_cast<int64_t>(good.size()) == n ? images : images.index_select(0, torch::tensor(good));
   d.labels = torch::tensor(labels, torch::kInt64);
   return d;

@@ -53,6 +53,19 @@ TEST(Dataset, ImageFolderClassesLabelsAndSkippedFiles) {
 
   o.max_per_class = 2;
   EXPECT_EQ(io::load_image_folder(root.string(), o).size(), 6);
+
+  // Nothing readable: the error says so and why, naming a file.
+  const auto broken = root / "all-broken";
+  fs::create_directories(broken / "a");
+  std::ofstream(broken / "a" / "x.jpg") << "not a jpeg";
+  try {
+    io::load_image_folder(broken.string(), o);
+    ADD_FAILURE() << "no error for a folder without a readable image";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("no readable images (1 could not be read; the first: "), std::string::npos) << what;
+    EXPECT_NE(what.find("x.jpg"), std::string::npos) << what;
+  }
   fs::remove_all(root);
 }
 
