@@ -62,7 +62,7 @@ void ProbesColumn::refreshShapeBias() {
   if (const auto* h = probes_.headTraining(modelId())) {
     lines << tr("linear head: %1 % test top-1").arg(100 * h->test_top1, 0, 'f', 1);
     if (!h->skipped.empty()) {
-      lines << tr("%1 unreadable images left out (tooltip)").arg(h->skipped.size());
+      lines << tr("%1 unreadable images left out (hover for names)").arg(h->skipped.size());
       for (const auto& s : h->skipped) tooltip += (tooltip.isEmpty() ? QString() : QStringLiteral("\n")) + QString::fromStdString(s);
     }
   }
