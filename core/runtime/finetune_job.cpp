@@ -89,6 +89,11 @@ FineTuneUpdate to_update(const train::TrainProgress& p, int batch_size) {
 // ---------------------------------------------------------------------------------------------
 // Spec
 
+FineTuneDefaults finetune_defaults(const std::string& mode) {
+  const auto recipe = train::default_recipe(train::finetune_mode_from_name(mode));
+  return {recipe.lr, recipe.layer_decay, recipe.classify.crop_scale_min};
+}
+
 std::string FineTuneSpec::to_json() const {
   return nlohmann::json{{"name", name},
                         {"base_model", base_model},

@@ -55,6 +55,13 @@ struct FineTuneSpec {
   static FineTuneSpec from_json(const std::string& text);  // missing keys keep their defaults
 };
 
+// What a mode uses where FineTuneSpec leaves 0 (core/train/finetune.h's default_recipe), for
+// forms to show. Throws std::invalid_argument for an unknown mode.
+struct FineTuneDefaults {
+  double lr = 0.0, layer_decay = 1.0, crop_scale = 0.0;
+};
+FineTuneDefaults finetune_defaults(const std::string& mode);
+
 // The live diagnostics of the probe batch at one step (paper-analyses.md §3.2, §3.3, §3.6).
 struct TrainingDiagnostics {
   int64_t step = 0;

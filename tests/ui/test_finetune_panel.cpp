@@ -146,7 +146,7 @@ TEST_F(FineTunePanelTest, AJobDrawsItsCurvesAndItsModelJoinsTheShelf) {
   EXPECT_TRUE(window->shelf().savedPaths().contains(model));
 }
 
-TEST_F(FineTunePanelTest, AugmentationFieldsFollowTheModeAndReachTheJob) {
+TEST_F(FineTunePanelTest, FormFieldsFollowTheModeShowItsDefaultsAndReachTheJob) {
   auto* flip = panel()->findChild<QCheckBox*>();
   ASSERT_NE(flip, nullptr);
   panel()->setMode("pretrain-mae");
@@ -154,7 +154,16 @@ TEST_F(FineTunePanelTest, AugmentationFieldsFollowTheModeAndReachTheJob) {
   panel()->setMode("finetune");
   EXPECT_TRUE(flip->isEnabled());
   EXPECT_TRUE(panel()->specFromForm().flip);
-  EXPECT_EQ(panel()->specFromForm().crop_scale, 0.0);  // the mode's default
+  EXPECT_EQ(panel()->specFromForm().crop_scale, 0.0);  // the mode's default, which the field shows
+  auto* crop = panel()->findChild<QDoubleSpinBox*>("cropScale");
+  ASSERT_NE(crop, nullptr);
+  EXPECT_EQ(crop->specialValueText(), "default (0.5)");
+  auto* lr = panel()->findChild<QLineEdit*>("learningRate");
+  ASSERT_NE(lr, nullptr);
+  EXPECT_EQ(lr->placeholderText(), "default 0.0001");
+  panel()->setMode("linear-probe");
+  EXPECT_EQ(lr->placeholderText(), "default 0.001");
+  panel()->setMode("finetune");
   flip->setChecked(false);
   EXPECT_FALSE(panel()->specFromForm().flip);
 }

@@ -167,22 +167,21 @@ QWidget* FineTunePanel::createForm() {
   form->addRow(tr("Epochs"), epochs_);
   form->addRow(tr("Batch"), batch_);
   lr_ = new QLineEdit;
-  lr_->setPlaceholderText(tr("mode's default"));
+  lr_->setObjectName(QStringLiteral("learningRate"));
   form->addRow(tr("Learning rate"), lr_);
   layer_decay_ = new QDoubleSpinBox;
   layer_decay_->setRange(0.0, 1.0);
   layer_decay_->setSingleStep(0.05);
   layer_decay_->setValue(0.0);
-  layer_decay_->setSpecialValueText(tr("mode's default"));
   layer_decay_->setToolTip(tr("Layer-wise learning-rate decay: block i of d learns at decay^(d + 1 - i) of the rate, "
                               "the classifier at the full rate; 1 = one rate for all"));
   form->addRow(tr("Layer decay"), layer_decay_);
   form->addRow(tr("Image size"), image_size_);
   crop_scale_ = new QDoubleSpinBox;
+  crop_scale_->setObjectName(QStringLiteral("cropScale"));
   crop_scale_->setRange(0.0, 1.0);
   crop_scale_->setSingleStep(0.05);
   crop_scale_->setValue(0.0);
-  crop_scale_->setSpecialValueText(tr("mode's default"));
   crop_scale_->setToolTip(tr("Random resized crop: the smallest crop, as a fraction of the image area (1 = the whole "
                              "image; default 0.5). Pre-training modes augment as their objective does."));
   form->addRow(tr("Crop scale"), crop_scale_);
@@ -199,6 +198,11 @@ QWidget* FineTunePanel::createForm() {
   form->addRow(add_);
   auto update_mode_fields = [this] {
     const QString mode = mode_->currentText();
+    // The fields left at their default show what that default is for this mode.
+    const auto defaults = runtime::finetune_defaults(mode.toStdString());
+    lr_->setPlaceholderText(tr("default %1").arg(defaults.lr));
+    layer_decay_->setSpecialValueText(tr("default (%1)").arg(defaults.layer_decay));
+    crop_scale_->setSpecialValueText(tr("default (%1)").arg(defaults.crop_scale));
     lambda_->setEnabled(mode == QLatin1String("pretrain-hybrid"));
     const bool labelled = mode == QLatin1String("linear-probe") || mode == QLatin1String("finetune");
     crop_scale_->setEnabled(labelled);
