@@ -58,6 +58,7 @@ times_ours=(); times_peer=()
 for r in $(seq "${REPEAT:-1}"); do
   echo "pair $r: load average $(cut -d' ' -f1-3 /proc/loadavg)"
   times_ours+=("$(seconds ours)")
+  echo "  ours: $(grep -m1 '^timing:' "$WORK/ours.log")"  # where our seconds went (load, models, waits)
   times_peer+=("$(seconds peer "$WORK/peer.json" GLIBC_TUNABLES=$MALLOC)")
 done
 t_plain=0

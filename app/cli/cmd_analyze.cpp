@@ -2,7 +2,9 @@
 // set — JSON + CSV + curve figures (one line per model, layer on the x axis), mergeable stats,
 // per-image pictures, token t-SNE, linear probing per depth and frequency-noise robustness.
 // vitscope-cli merge-stats: combines stats.json files of runs over parts of a data set.
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -506,6 +508,9 @@ int run_analyze(const Args& args) {
   if (want_noise && !noise_data && !images_dir)
     throw UsageError("noise-robustness needs labelled images: --images DIR (ImageFolder) or --noise-data DIR|ARCHIVE");
 
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const auto loading_since = Clock::now();
   std::vector<model::LoadedModel> loaded;
   for (const auto& p : model_paths) {
     loaded.push_back(model::load_model(p, load_opts));
@@ -520,6 +525,7 @@ int run_analyze(const Args& args) {
       name = l.model.card.name + " (" + std::to_string(n) + ")";
     models.push_back(&l.model);
   }
+  const double seconds_loading = seconds_since(loading_since);
 
   if (want_probe) write_linear_probe(models, *probe_train, *probe_test, probe_epochs, opt.input_transform, out, figures);
   if (want_noise) write_noise_robustness(models, noise_data ? *noise_data : *images_dir, noise, out, figures);
@@ -546,7 +552,9 @@ int run_analyze(const Args& args) {
     opt.on_picture = [&](int mi, const runtime::ImageItem& item, const std::string& kind, const torch::Tensor& pic) {
       pictures(models[mi]->card.name, item, kind, pic);
     };
+    const auto analysing_since = Clock::now();
     auto result = runtime::analyze_dataset(models, items, opt);
+    const double seconds_analysing = seconds_since(analysing_since);
     std::cerr << "\n";
     report_skipped(result.skipped);
     report_invalid_images(result);
@@ -554,6 +562,14 @@ int run_analyze(const Args& args) {
                                                                              "the normalised model input, §3.7)"
                                                             : "none"}};
     if (!result.tsne.empty()) run_info["tsne"] = write_tsne(result, class_names, out, figures);
+    // Where the time went, for benchmarks: loading the models, then the analysis, of which the
+    // models' forward passes + metrics and the waits for decoded images (the rest is overhead).
+    run_info["timing_seconds"] = {{"load_models", seconds_loading},
+                                  {"analysis", seconds_analysing},
+                                  {"models_and_metrics", result.seconds_in_models},
+                                  {"waiting_for_images", result.seconds_waiting_for_images}};
+    std::fprintf(stderr, "timing: load models %.2f s, analysis %.2f s (models + metrics %.2f s, waiting for images %.2f s)\n",
+                 seconds_loading, seconds_analysing, result.seconds_in_models, result.seconds_waiting_for_images);
     write_outputs(result, out, figures, run_info);
     if (result.images == 0) throw std::runtime_error("none of the images could be read");
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <chrono>
 #include <future>
 #include <set>
 #include <thread>
@@ -334,7 +335,10 @@ DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::ve
   auto next = prepare_from(0);
   for (size_t start = 0; start < images.size(); start += o.batch_size) {
     if (o.cancel && o.cancel->is_cancelled()) throw Cancelled();
+    const auto waiting_since = std::chrono::steady_clock::now();
     auto prepared = next.get();
+    const auto models_since = std::chrono::steady_clock::now();
+    out.seconds_waiting_for_images += std::chrono::duration<double>(models_since - waiting_since).count();
     if (start + o.batch_size < images.size()) next = prepare_from(start + o.batch_size);
     out.skipped.insert(out.skipped.end(), prepared.skipped.begin(), prepared.skipped.end());
     if (prepared.items.empty()) continue;
@@ -387,6 +391,7 @@ DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::ve
     }
     for (size_t j = 1; want_cka && j < models.size(); ++j)
       if (B >= 4) out.cka[j - 1].update(cka_features[0], cka_features[j], index);
+    out.seconds_in_models += std::chrono::duration<double>(std::chrono::steady_clock::now() - models_since).count();
     index += B;
     out.images += B;
     if (o.progress) o.progress(static_cast<int64_t>(std::min(images.size(), start + o.batch_size)), images.size());

@@ -90,6 +90,10 @@ struct DatasetAnalysis {
   // Per model when "tsne" was asked for. Computed on the first images of this run: not part of
   // the mergeable statistics (to_json / merge leave it out).
   std::vector<TokenTsne> tsne;
+  // Wall-clock seconds of this run (not merged): waiting for the next batch's images to be
+  // decoded and prepared (which otherwise overlaps the models), and the models' forward passes
+  // with the metrics (each batch ends with its statistics on the CPU, so device work is included).
+  double seconds_waiting_for_images = 0.0, seconds_in_models = 0.0;
   nlohmann::json to_json() const;           // mergeable: stats + CKA sums + skipped
   static DatasetAnalysis from_json(const nlohmann::json& j);
   void merge(const DatasetAnalysis& other);  // same models and metrics, other images
