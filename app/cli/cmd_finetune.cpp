@@ -99,7 +99,7 @@ int run_finetune(const Args& args) {
     throw UsageError("--layer-decay must lie in (0, 1]");
   if (args.find("crop-scale") && !(spec.crop_scale > 0.0 && spec.crop_scale <= 1.0))
     throw UsageError("--crop-scale must lie in (0, 1]");
-  if ((args.find("crop-scale") || !spec.flip) && spec.mode != "linear-probe" && spec.mode != "finetune")
+  if ((args.find("crop-scale") || !spec.flip) && !runtime::finetune_defaults(spec.mode).needs_labels)
     throw UsageError("--crop-scale and --no-flip set the augmentation of linear-probe and finetune; " + spec.mode +
                      " augments as its objective does");
   if (args.find("val") && args.find("val-split")) throw UsageError("give either --val DIR or --val-split F, not both");

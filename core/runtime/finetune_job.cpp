@@ -37,12 +37,6 @@ bool is_out_of_memory(const std::exception& e) {
   return what.find("out of memory") != std::string::npos || what.find("can't allocate memory") != std::string::npos;
 }
 
-io::ImageDataset load_data(const std::string& path, const std::string& what, const io::DatasetOptions& options) {
-  if (path.empty()) throw std::invalid_argument("no " + what + " folder given");
-  if (!fs::exists(path)) throw std::invalid_argument(path + ": no such folder or archive (" + what + ")");
-  return io::load_dataset(path, options);
-}
-
 // "<folder>: left out 2 images that could not be read: <file>: <why>; …" (at most five named).
 std::string skipped_images_warning(const io::ImageDataset& data, const std::string& path) {
   const auto& skipped = data.skipped;
@@ -51,6 +45,16 @@ std::string skipped_images_warning(const io::ImageDataset& data, const std::stri
   for (size_t i = 0; i < std::min<size_t>(skipped.size(), 5); ++i) text += (i ? "; " : "") + skipped[i];
   if (skipped.size() > 5) text += "; and " + std::to_string(skipped.size() - 5) + " more";
   return text;
+}
+
+// The images of `path`; the ones that could not be read are left out and named through `warn`.
+io::ImageDataset load_data(const std::string& path, const std::string& what, const io::DatasetOptions& options,
+                           const std::function<void(const std::string&)>& warn) {
+  if (path.empty()) throw std::invalid_argument("no " + what + " folder given");
+  if (!fs::exists(path)) throw std::invalid_argument(path + ": no such folder or archive (" + what + ")");
+  auto data = io::load_dataset(path, options);
+  if (!data.skipped.empty()) warn(skipped_images_warning(data, path));
+  return data;
 }
 
 void require_labels(const io::ImageDataset& data, const std::string& path, const std::string& mode) {
@@ -91,7 +95,8 @@ FineTuneUpdate to_update(const train::TrainProgress& p, int batch_size) {
 
 FineTuneDefaults finetune_defaults(const std::string& mode) {
   const auto recipe = train::default_recipe(train::finetune_mode_from_name(mode));
-  return {recipe.lr, recipe.layer_decay, recipe.classify.crop_scale_min};
+  return {recipe.lr, recipe.layer_decay, recipe.classify.crop_scale_min,
+          train::needs_labels(train::finetune_mode_from_name(mode))};
 }
 
 std::string FineTuneSpec::to_json() const {
@@ -231,14 +236,12 @@ FineTuneOutcome FineTuneJob::run(const FineTuneUpdateFn& on_update) {
   io::DatasetOptions data_options;
   data_options.image_size = image_size;
   data_options.max_per_class = spec_.max_per_class;
-  auto data = load_data(spec_.data, "data", data_options);
-  if (!data.skipped.empty()) warn(skipped_images_warning(data, spec_.data));
+  auto data = load_data(spec_.data, "data", data_options, warn);
   io::ImageDataset train_data, validation;
   if (train::needs_labels(mode)) {
     require_labels(data, spec_.data, spec_.mode);
     if (!spec_.val_data.empty()) {
-      validation = load_data(spec_.val_data, "validation", data_options);
-      if (!validation.skipped.empty()) warn(skipped_images_warning(validation, spec_.val_data));
+      validation = load_data(spec_.val_data, "validation", data_options, warn);
       if (validation.class_names != data.class_names)
         throw std::invalid_argument(spec_.val_data + ": its class folders differ from those of " + spec_.data);
       train_data = std::move(data);

@@ -59,6 +59,7 @@ struct FineTuneSpec {
 // forms to show. Throws std::invalid_argument for an unknown mode.
 struct FineTuneDefaults {
   double lr = 0.0, layer_decay = 1.0, crop_scale = 0.0;
+  bool needs_labels = false;  // linear-probe, finetune: class folders, and crop scale / flip apply
 };
 FineTuneDefaults finetune_defaults(const std::string& mode);
 

@@ -204,9 +204,8 @@ QWidget* FineTunePanel::createForm() {
     layer_decay_->setSpecialValueText(tr("default (%1)").arg(defaults.layer_decay));
     crop_scale_->setSpecialValueText(tr("default (%1)").arg(defaults.crop_scale));
     lambda_->setEnabled(mode == QLatin1String("pretrain-hybrid"));
-    const bool labelled = mode == QLatin1String("linear-probe") || mode == QLatin1String("finetune");
-    crop_scale_->setEnabled(labelled);
-    flip_->setEnabled(labelled);
+    crop_scale_->setEnabled(defaults.needs_labels);
+    flip_->setEnabled(defaults.needs_labels);
     layer_decay_->setEnabled(mode != QLatin1String("linear-probe"));  // a probe trains only its head
   };
   connect(mode_, &QComboBox::currentTextChanged, this, update_mode_fields);
@@ -400,8 +399,7 @@ bool FineTunePanel::exportJob(int row, const QString& path, int dpi, QString* er
     if (error) *error = tr("unknown file type \".%1\" (use .png, .svg, .pdf, .csv or .json)").arg(suffix);
     return false;
   }
-  if (row != selectedRow()) selectRow(row);  // the plots show the selected job
-  refreshPlots();
+  if (row != selectedRow()) selectRow(row);  // the plots show the selected job (selecting redraws them)
   const auto& s = job.spec;
   const QString caption =
       tr("<b>%1</b> — %2 from %3 on %4; %5 epochs, batch %6, step %7 of %8 (%9)")
