@@ -70,8 +70,9 @@ bool has_metric(const analysis::RunningStats& stats, const std::string& metric) 
 // A figure line without its NaN points: a model whose values are all invalid draws no line at
 // all rather than a line at 0 (NaN policy: invalid images are reported, never plotted).
 #ifdef VITSCOPE_HAVE_FIGURES
-ui::CurveSeries finite_series(const std::string& name, const std::vector<double>& x, const std::vector<double>& y) {
-  ui::CurveSeries s{name, {}, {}};
+ui::CurveSeries finite_series(const std::string& name, const std::vector<double>& x, const std::vector<double>& y,
+                              int color, bool dashed = false) {
+  ui::CurveSeries s{name, {}, {}, color, dashed};
   for (size_t i = 0; i < x.size(); ++i)
     if (std::isfinite(y[i])) {
       s.x.push_back(x[i]);
@@ -113,7 +114,9 @@ void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, 
 #ifdef VITSCOPE_HAVE_FIGURES
     ui::CurveFigure fig{spec.title, spec.per_block ? "block" : "depth", spec.y_label, {}, true, spec.y_min, spec.y_max};
 #endif
-    for (const auto& m : result.models) {
+    for (size_t model_index = 0; model_index < result.models.size(); ++model_index) {
+      const auto& m = result.models[model_index];
+      const int color = static_cast<int>(model_index);
       if (!has_metric(m.stats, spec.stat)) continue;
       any = true;
       std::vector<double> x;
@@ -129,7 +132,7 @@ void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, 
       for (size_t i = 0; i < x.size(); ++i)
         csv << '"' << m.name << "\"," << x[i] << ",mean," << csv_value(y[i]) << ",," << count << "\n";
 #ifdef VITSCOPE_HAVE_FIGURES
-      fig.series.push_back(finite_series(m.name, x, y));
+      fig.series.push_back(finite_series(m.name, x, y, color));
 #endif
       if (spec.decoder_stat && has_metric(m.stats, spec.decoder_stat)) {
         const auto decoder_name = m.name + " (decoder)";
@@ -138,7 +141,7 @@ void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, 
         for (size_t i = 0; i < x.size(); ++i)
           csv << '"' << decoder_name << "\"," << x[i] << ",mean," << csv_value(y[i]) << ",," << decoder_count << "\n";
 #ifdef VITSCOPE_HAVE_FIGURES
-        fig.series.push_back(finite_series(decoder_name, x, y));
+        fig.series.push_back(finite_series(decoder_name, x, y, color, /*dashed=*/true));
 #endif
       }
     }
@@ -427,7 +430,8 @@ void write_noise_robustness(const std::vector<model::Model*>& models, const std:
                       false, 0, 0};
 #endif
   std::map<int, io::ImageDataset> data_at_size;  // decoded once per input size
-  for (auto* m : models) {
+  for (size_t model_index = 0; model_index < models.size(); ++model_index) {
+    auto* m = models[model_index];
     const int size = m->config().image_size;
     if (!data_at_size.count(size)) data_at_size.emplace(size, labelled_data(data_path, size));
     const auto& data = data_at_size.at(size);
@@ -448,7 +452,7 @@ void write_noise_robustness(const std::vector<model::Model*>& models, const std:
                        {"noisy_top1", r.noisy_top1}, {"accuracy_drop", r.accuracy_drop}, {"images", r.images},
                        {"label_mapping", r.label_mapping}, {"protocol", r.protocol}});
 #ifdef VITSCOPE_HAVE_FIGURES
-    fig.series.push_back({m->card.name, r.band_centres, r.accuracy_drop});
+    fig.series.push_back({m->card.name, r.band_centres, r.accuracy_drop, static_cast<int>(model_index)});
 #endif
   }
   write_text(out / "noise_robustness.json", results.dump(2) + "\n");

@@ -149,6 +149,14 @@ TEST(CliAnalyze, MaeDecoderTapsFollowTheEncoderInFourier) {
   EXPECT_EQ(decoder_depths.front(), 12);
   EXPECT_EQ(decoder_depths.back(), 12 + decoder_depth.get<int>());
   EXPECT_TRUE(fs::exists(out / "delta-log-amplitude.png"));
+
+  // The decoder's line is MAE's (model 0: the palette's first colour, #4e79a7), dashed; MoCo keeps
+  // the second colour, as in every other figure of the run, and no third colour appears.
+  std::ifstream svg_file(out / "delta-log-amplitude.svg");
+  const std::string svg((std::istreambuf_iterator<char>(svg_file)), std::istreambuf_iterator<char>());
+  EXPECT_NE(svg.find("stroke=\"#4e79a7\" stroke-opacity=\"1\" stroke-dasharray"), std::string::npos);
+  EXPECT_NE(svg.find("stroke=\"#f28e2b\""), std::string::npos);
+  EXPECT_EQ(svg.find("stroke=\"#59a14f\""), std::string::npos);
 }
 
 TEST(CliAnalyze, InputFilterChangesWhatTheModelSees) {

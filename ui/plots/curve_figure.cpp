@@ -64,8 +64,9 @@ void save_curve_figure(const CurveFigure& figure, const std::string& path, int w
   QVector<PlotSeries> series;
   for (size_t i = 0; i < figure.series.size(); ++i) {
     const auto& s = figure.series[i];
-    series.push_back({QString::fromStdString(s.name), line_color(i),
-                      QVector<double>(s.x.begin(), s.x.end()), QVector<double>(s.y.begin(), s.y.end())});
+    series.push_back({QString::fromStdString(s.name), line_color(s.color >= 0 ? static_cast<size_t>(s.color) : i),
+                      QVector<double>(s.x.begin(), s.x.end()), QVector<double>(s.y.begin(), s.y.end()),
+                      s.dashed ? Qt::DashLine : Qt::SolidLine});
   }
   plot.setIntegerXTicks(figure.integer_x);
   if (figure.y_max > figure.y_min) plot.setPreferredYRange(figure.y_min, figure.y_max);

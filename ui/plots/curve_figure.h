@@ -10,6 +10,11 @@ namespace vitscope::ui {
 struct CurveSeries {
   std::string name;
   std::vector<double> x, y;
+  // A model keeps its colour in every figure of a run, even where another model has no line:
+  // palette index (-1: the series' position). A model's second curve (the MAE decoder) takes its
+  // colour, dashed.
+  int color = -1;
+  bool dashed = false;
 };
 
 struct CurveFigure {
