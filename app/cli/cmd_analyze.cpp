@@ -19,6 +19,7 @@
 #include "core/runtime/noise_robustness.h"
 #ifdef VITSCOPE_HAVE_FIGURES
 #include "ui/plots/curve_figure.h"
+#include "ui/plots/model_colors.h"
 #endif
 
 namespace vitscope::cli {
@@ -70,8 +71,14 @@ bool has_metric(const analysis::RunningStats& stats, const std::string& metric) 
 // A figure line without its NaN points: a model whose values are all invalid draws no line at
 // all rather than a line at 0 (NaN policy: invalid images are reported, never plotted).
 #ifdef VITSCOPE_HAVE_FIGURES
+std::vector<std::string> objectives_of(const std::vector<model::Model*>& models) {
+  std::vector<std::string> objectives;
+  for (const auto* m : models) objectives.push_back(model::objective_name(m->card.objective));
+  return objectives;
+}
+
 ui::CurveSeries finite_series(const std::string& name, const std::vector<double>& x, const std::vector<double>& y,
-                              int color, bool dashed = false) {
+                              const std::string& color, bool dashed = false) {
   ui::CurveSeries s{name, {}, {}, color, dashed};
   for (size_t i = 0; i < x.size(); ++i)
     if (std::isfinite(y[i])) {
@@ -107,6 +114,11 @@ void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, 
   write_text(out / "stats.json", result.to_json().dump() + "\n");
   nlohmann::json summary = {{"images", result.images}, {"skipped", result.skipped}, {"models", nlohmann::json::array()}};
   summary.update(run_info);
+#ifdef VITSCOPE_HAVE_FIGURES
+  std::vector<std::string> objectives;
+  for (const auto& m : result.models) objectives.push_back(m.card.value("objective", ""));
+  const auto colors = ui::model_colors(objectives);
+#endif
   for (const auto& spec : kCurves) {
     std::ostringstream csv;
     csv << "model,x,head,mean,std,count\n";
@@ -116,7 +128,6 @@ void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, 
 #endif
     for (size_t model_index = 0; model_index < result.models.size(); ++model_index) {
       const auto& m = result.models[model_index];
-      const int color = static_cast<int>(model_index);
       if (!has_metric(m.stats, spec.stat)) continue;
       any = true;
       std::vector<double> x;
@@ -132,7 +143,7 @@ void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, 
       for (size_t i = 0; i < x.size(); ++i)
         csv << '"' << m.name << "\"," << x[i] << ",mean," << csv_value(y[i]) << ",," << count << "\n";
 #ifdef VITSCOPE_HAVE_FIGURES
-      fig.series.push_back(finite_series(m.name, x, y, color));
+      fig.series.push_back(finite_series(m.name, x, y, colors[model_index]));
 #endif
       if (spec.decoder_stat && has_metric(m.stats, spec.decoder_stat)) {
         const auto decoder_name = m.name + " (decoder)";
@@ -141,7 +152,7 @@ void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, 
         for (size_t i = 0; i < x.size(); ++i)
           csv << '"' << decoder_name << "\"," << x[i] << ",mean," << csv_value(y[i]) << ",," << decoder_count << "\n";
 #ifdef VITSCOPE_HAVE_FIGURES
-        fig.series.push_back(finite_series(decoder_name, x, y, color, /*dashed=*/true));
+        fig.series.push_back(finite_series(decoder_name, x, y, colors[model_index], /*dashed=*/true));
 #endif
       }
     }
@@ -395,8 +406,10 @@ void write_linear_probe(const std::vector<model::Model*>& models, const std::str
   csv << "model,depth,linear_top1,knn_top1\n";
 #ifdef VITSCOPE_HAVE_FIGURES
   ui::CurveFigure fig{"Linear probing across depth", "depth", "top-1 accuracy", {}, true, 0, 1};
+  const auto colors = ui::model_colors(objectives_of(models));
 #endif
-  for (const auto& p : probe_json) {
+  for (size_t model_index = 0; model_index < probe_json.size(); ++model_index) {
+    const auto& p = probe_json[model_index];
     const auto lin = p["linear_top1"].get<std::vector<double>>(), knn = p["knn_top1"].get<std::vector<double>>();
     std::vector<double> x;
     for (size_t k = 0; k < lin.size(); ++k) {
@@ -404,7 +417,7 @@ void write_linear_probe(const std::vector<model::Model*>& models, const std::str
       x.push_back(static_cast<double>(k + 1));
     }
 #ifdef VITSCOPE_HAVE_FIGURES
-    fig.series.push_back({p["model"].get<std::string>(), x, lin});
+    fig.series.push_back({p["model"].get<std::string>(), x, lin, colors[model_index]});
 #endif
   }
   write_text(out / "linear_probe.csv", csv.str());
@@ -428,6 +441,7 @@ void write_noise_robustness(const std::vector<model::Model*>& models, const std:
 #ifdef VITSCOPE_HAVE_FIGURES
   ui::CurveFigure fig{"Accuracy drop under band-limited noise", "noise band centre f (rad / px)", "accuracy drop", {},
                       false, 0, 0};
+  const auto colors = ui::model_colors(objectives_of(models));
 #endif
   std::map<int, io::ImageDataset> data_at_size;  // decoded once per input size
   for (size_t model_index = 0; model_index < models.size(); ++model_index) {
@@ -452,7 +466,7 @@ void write_noise_robustness(const std::vector<model::Model*>& models, const std:
                        {"noisy_top1", r.noisy_top1}, {"accuracy_drop", r.accuracy_drop}, {"images", r.images},
                        {"label_mapping", r.label_mapping}, {"protocol", r.protocol}});
 #ifdef VITSCOPE_HAVE_FIGURES
-    fig.series.push_back({m->card.name, r.band_centres, r.accuracy_drop, static_cast<int>(model_index)});
+    fig.series.push_back({m->card.name, r.band_centres, r.accuracy_drop, colors[model_index]});
 #endif
   }
   write_text(out / "noise_robustness.json", results.dump(2) + "\n");

@@ -14,6 +14,7 @@
 #include "core/runtime/probes.h"
 #ifdef VITSCOPE_HAVE_FIGURES
 #include "ui/plots/curve_figure.h"
+#include "ui/plots/model_colors.h"
 #endif
 
 namespace vitscope::cli {
@@ -113,6 +114,11 @@ int run_probe(const Args& args) {
                        "head is trained on its frozen features first");
   }
 
+#ifdef VITSCOPE_HAVE_FIGURES
+  std::vector<std::string> objectives;
+  for (const auto& l : loaded) objectives.push_back(model::objective_name(l.model.card.objective));
+  const auto colors = ui::model_colors(objectives);  // a model's colour in every figure, as in the app
+#endif
   nlohmann::json report = {{"definitions", nlohmann::json::object()}, {"models", nlohmann::json::array()}};
   for (const auto& [k, v] : kProbeDefinitions) report["definitions"][k] = v;
   for (size_t i = 0; i < loaded.size(); ++i)
@@ -184,7 +190,7 @@ int run_probe(const Args& args) {
 #ifdef VITSCOPE_HAVE_FIGURES
       if (figure.categories.empty())
         for (const auto& [category, counts] : r.result.per_category) figure.categories.push_back(category);
-      ui::ShapeBiasFigure::Model fm{name, {}, bias.value_or(std::numeric_limits<double>::quiet_NaN())};
+      ui::ShapeBiasFigure::Model fm{name, {}, bias.value_or(std::numeric_limits<double>::quiet_NaN()), colors[i]};
       for (const auto& category : figure.categories) {
         double v = std::numeric_limits<double>::quiet_NaN();
         for (const auto& [c, counts] : r.result.per_category)
@@ -270,7 +276,7 @@ int run_probe(const Args& args) {
       }
       std::cout << name << ": shape-reliance index " << r.shape_reliance_index << " (" << paths.size() << " images)\n";
 #ifdef VITSCOPE_HAVE_FIGURES
-      index_figure.series.push_back({name, blocks, per_block});
+      index_figure.series.push_back({name, blocks, per_block, colors[i]});
 #endif
       if (!frequency) continue;
       auto& m = loaded[i].model;
@@ -288,8 +294,8 @@ int run_probe(const Args& args) {
         }
       }
 #ifdef VITSCOPE_HAVE_FIGURES
-      low_figure.series.push_back({name, cutoffs, tensor_values(f.low_pass.select(1, -1))});
-      high_figure.series.push_back({name, cutoffs, tensor_values(f.high_pass.select(1, -1))});
+      low_figure.series.push_back({name, cutoffs, tensor_values(f.low_pass.select(1, -1)), colors[i]});
+      high_figure.series.push_back({name, cutoffs, tensor_values(f.high_pass.select(1, -1)), colors[i]});
 #endif
     }
     write_text(out / "label_free.csv", similarity.str());

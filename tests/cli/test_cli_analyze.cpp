@@ -150,13 +150,14 @@ TEST(CliAnalyze, MaeDecoderTapsFollowTheEncoderInFourier) {
   EXPECT_EQ(decoder_depths.back(), 12 + decoder_depth.get<int>());
   EXPECT_TRUE(fs::exists(out / "delta-log-amplitude.png"));
 
-  // The decoder's line is MAE's (model 0: the palette's first colour, #4e79a7), dashed; MoCo keeps
-  // the second colour, as in every other figure of the run, and no third colour appears.
+  // Each model is drawn in its colour in the app (ui/plots/model_colors.h): MAE in the first MIM
+  // colour (orange), MoCo in the first CL colour (blue); the decoder's line is MAE's orange, dashed,
+  // and neither family's second colour appears.
   std::ifstream svg_file(out / "delta-log-amplitude.svg");
   const std::string svg((std::istreambuf_iterator<char>(svg_file)), std::istreambuf_iterator<char>());
-  EXPECT_NE(svg.find("stroke=\"#4e79a7\" stroke-opacity=\"1\" stroke-dasharray"), std::string::npos);
-  EXPECT_NE(svg.find("stroke=\"#f28e2b\""), std::string::npos);
-  EXPECT_EQ(svg.find("stroke=\"#59a14f\""), std::string::npos);
+  EXPECT_NE(svg.find("stroke=\"#ff7f0e\" stroke-opacity=\"1\" stroke-dasharray"), std::string::npos);
+  EXPECT_NE(svg.find("stroke=\"#1f77b4\""), std::string::npos);
+  for (const char* unused : {"#d62728", "#17becf"}) EXPECT_EQ(svg.find(unused), std::string::npos) << unused;
 }
 
 TEST(CliAnalyze, InputFilterChangesWhatTheModelSees) {

@@ -32,6 +32,11 @@ QColor line_color(size_t i) {
   return QColor(kColors[i % 10]);
 }
 
+// A series' own colour, else the i-th of the palette above.
+QColor series_color(const std::string& color, size_t i) {
+  return color.empty() ? line_color(i) : QColor(QString::fromStdString(color));
+}
+
 // Renders `plot` to the format of the file's extension (.png at 2x scale, .svg, .pdf).
 void save_plot(QCustomPlot& plot, const std::string& path, int width, int height) {
   plot.resize(width, height);
@@ -64,7 +69,7 @@ void save_curve_figure(const CurveFigure& figure, const std::string& path, int w
   QVector<PlotSeries> series;
   for (size_t i = 0; i < figure.series.size(); ++i) {
     const auto& s = figure.series[i];
-    series.push_back({QString::fromStdString(s.name), line_color(s.color >= 0 ? static_cast<size_t>(s.color) : i),
+    series.push_back({QString::fromStdString(s.name), series_color(s.color, i),
                       QVector<double>(s.x.begin(), s.x.end()), QVector<double>(s.y.begin(), s.y.end()),
                       s.dashed ? Qt::DashLine : Qt::SolidLine});
   }
@@ -82,7 +87,7 @@ void save_shape_bias_figure(const ShapeBiasFigure& figure, const std::string& pa
   QVector<ShapeBiasSeries> series;
   for (size_t i = 0; i < figure.models.size(); ++i) {
     const auto& m = figure.models[i];
-    series.push_back({QString::fromStdString(m.name), line_color(i),
+    series.push_back({QString::fromStdString(m.name), series_color(m.color, i),
                       QVector<double>(m.per_category.begin(), m.per_category.end()), m.overall});
   }
   plot.setData(categories, series);

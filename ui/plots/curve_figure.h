@@ -10,10 +10,10 @@ namespace vitscope::ui {
 struct CurveSeries {
   std::string name;
   std::vector<double> x, y;
-  // A model keeps its colour in every figure of a run, even where another model has no line:
-  // palette index (-1: the series' position). A model's second curve (the MAE decoder) takes its
-  // colour, dashed.
-  int color = -1;
+  // "#rrggbb", the model's colour (ui/plots/model_colors.h), so that a model looks the same in
+  // every figure and in the app; "" = a colour by position. A model's second curve (the MAE
+  // decoder) takes its colour, dashed.
+  std::string color;
   bool dashed = false;
 };
 
@@ -34,6 +34,7 @@ struct ShapeBiasFigure {
     std::string name;
     std::vector<double> per_category;  // NaN: undefined in that category
     double overall = 0;                // NaN: undefined
+    std::string color;                 // "#rrggbb", "" = by position
   };
   std::vector<std::string> categories;
   std::vector<Model> models;

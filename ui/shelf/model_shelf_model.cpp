@@ -2,6 +2,8 @@
 
 #include <QFileInfo>
 
+#include "ui/plots/model_colors.h"
+
 namespace vitscope::ui {
 
 namespace {
@@ -76,17 +78,10 @@ void ModelShelfModel::assignColors() {
 }
 
 QColor ModelShelfModel::pickColor(const runtime::ModelInfo& info) const {
-  static const QVector<QColor> cl{"#1f77b4", "#17becf", "#6baed6", "#08519c"};
-  static const QVector<QColor> mim{"#ff7f0e", "#d62728", "#e377c2", "#8c564b"};
-  static const QVector<QColor> hybrid{"#9467bd", "#c5b0d5", "#54278f"};
-  static const QVector<QColor> other{"#2ca02c", "#7f7f7f", "#bcbd22"};
-  const auto& palette = info.objective == "CL" ? cl : info.objective == "MIM" ? mim : info.objective == "hybrid" ? hybrid : other;
-  for (const auto& c : palette) {
-    bool used = false;
-    for (const auto& e : entries_) used |= e.color == c;
-    if (!used) return c;
-  }
-  return palette[entries_.size() % palette.size()];
+  std::vector<std::string> taken;
+  for (const auto& e : entries_)
+    if (e.color.isValid()) taken.push_back(e.color.name().toStdString());
+  return QColor(QString::fromStdString(next_model_color(info.objective, taken)));
 }
 
 void ModelShelfModel::addCheckpoint(const QString& path, const QString& display_name) {
