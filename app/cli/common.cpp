@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 namespace vitscope::cli {
 
@@ -29,6 +30,9 @@ model::LoadOptions load_options_from(const Args& args) {
 runtime::DeviceChoice device_from(const Args& args) {
   auto choice = runtime::choose_device(args.get("device", "auto"));
   if (!choice.warning.empty()) std::cerr << "warning: " << choice.warning << "\n";
+  // The GPU starts up while the command reads its checkpoints (lives until the process exits).
+  static std::optional<runtime::DeviceWarmUp> warm_up;
+  if (!warm_up) warm_up.emplace(choice.device);
   return choice;
 }
 

@@ -70,6 +70,21 @@ std::string describe(const torch::Device& d) {
   return "CUDA:" + std::to_string(index) + (name.empty() ? "" : " " + name) + " (torch " + TORCH_VERSION + ")";
 }
 
+DeviceWarmUp::DeviceWarmUp(const torch::Device& device) {
+  if (!device.is_cuda()) return;
+  thread_ = std::thread([device] {
+    try {
+      const auto a = torch::ones({64, 64}, torch::TensorOptions().device(device));
+      (void)torch::mm(a, a).sum().item<float>();  // context, caching allocator, cuBLAS handle
+    } catch (const std::exception&) {
+    }
+  });
+}
+
+DeviceWarmUp::~DeviceWarmUp() {
+  if (thread_.joinable()) thread_.join();
+}
+
 void tune_process() {
   // glibc would mmap every activation > 128 KiB and fault its pages in again on each forward
   // (toolchain.md §4: gelu 20x slower in the model than in isolation).

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace vitscope::runtime {
@@ -17,6 +18,21 @@ struct DeviceChoice {
 DeviceChoice choose_device(const std::string& request);
 std::vector<std::string> available_devices();  // "cpu", "cuda:0", …
 std::string describe(const torch::Device& device);  // "CPU (2 threads)", "CUDA:0 NVIDIA H100 …"
+
+// Starts a CUDA device's runtime (context, allocator, cuBLAS) on another thread, so that its
+// start-up overlaps with reading checkpoints and decoding images instead of delaying the first
+// model move or forward; does nothing for the CPU. The destructor waits for it. Errors are left
+// to the first real use of the device, which reports them.
+class DeviceWarmUp {
+ public:
+  explicit DeviceWarmUp(const torch::Device& device);
+  ~DeviceWarmUp();
+  DeviceWarmUp(const DeviceWarmUp&) = delete;
+  DeviceWarmUp& operator=(const DeviceWarmUp&) = delete;
+
+ private:
+  std::thread thread_;
+};
 
 // Process-wide settings that make LibTorch fast on the CPU (toolchain.md §4): keep large
 // activations out of mmap so they are not page-faulted on every forward.
