@@ -48,8 +48,8 @@ ProbesPanel::ProbesPanel(ComparisonModel& model, QWidget* parent)
   index_->setToolTip(tr("Mean over blocks of [mean similarity of the shape-keeping views − mean similarity of the "
                         "texture-keeping views] (docs/PROBES.md)."));
   per_block_ = new LinePlot(tr("Shape-reliance index per block"), tr("block"), tr("SRI"));
-  frequency_ = new LinePlot(tr("Similarity under low-pass (solid) / high-pass (dashed) filtering"),
-                            tr("cut-off (fraction of Nyquist)"), tr("similarity, last block"));
+  frequency_ = new LinePlot(tr("Low-pass (solid), high-pass (dashed)"), tr("cut-off (fraction of Nyquist)"),
+                            tr("similarity to the original, last block"));
   frequency_->setIntegerXTicks(false);
   frequency_->setToolTip(tr("Only the frequencies below (low-pass) or above (high-pass, plus the mean colour) the "
                             "cut-off are kept, at each model's input size (paper-analyses.md §3.7)."));
