@@ -487,6 +487,7 @@ int run_analyze(const Args& args) {
   const auto device = device_from(args).device;
   runtime::DatasetAnalysisOptions opt;
   opt.batch_size = args.get_int("batch-size", 32);
+  opt.cpu_workers = args.get_int("cpu-workers", 0);
   opt.max_pictures = args.get_int("max-pictures", 16);
   opt.attention_block = args.get_int("block", -1);
   if (auto q = args.find("query")) opt.attention_query = grid_position("query", *q);
@@ -510,6 +511,7 @@ int run_analyze(const Args& args) {
   auto load_opts = load_options_from(args);
   args.reject_unknown();
   if (opt.batch_size < 1) throw UsageError("--batch-size must be positive");
+  if (opt.cpu_workers < 0) throw UsageError("--cpu-workers must be 0 (one per core) or more");
   const auto out = make_output_dir(out_dir);
 
   std::vector<std::string> dataset_metrics;
@@ -641,6 +643,9 @@ std::string analyze_usage() {
          "options:\n"
          "  --device cpu|cuda|auto     (default auto)\n"
          "  --batch-size N             images per batch (default 32)\n"
+         "  --cpu-workers N            on the CPU, this many forward passes run at once on parts of a\n"
+         "                             batch, each on one core (default 0: one per core); every N gives\n"
+         "                             the same numbers\n"
          "  --first N --count M        analyse images N..N+M-1 of the sorted list (split a data set over\n"
          "                             machines, then `vitscope-cli merge-stats`)\n"
          "  --input-filter F           filter every model input first (§3.7): lowpass:R, highpass:R or\n"

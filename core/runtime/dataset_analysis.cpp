@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <chrono>
+#include <atomic>
 #include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -16,6 +18,7 @@
 #include "core/analysis/rollout.h"
 #include "core/analysis/tsne.h"
 #include "core/io/image.h"
+#include "core/runtime/device.h"
 
 namespace vitscope::runtime {
 
@@ -87,13 +90,21 @@ nlohmann::json metric_definitions() {
 
 // Splits a batch so that its captured attentions stay within a budget: 256 MB of CPU memory
 // (ViT-B/16: ~1.9 MB per image and block, so 11 images at a time), 2 GB on a GPU, where small
-// chunks would leave it idle.
+// chunks would leave it idle. On the CPU also at most about 512 tokens per chunk (ViT-B/16: 2
+// images): the CPU workers get chunks to share, and a chunk's activations stay closer to the
+// caches (measured fastest of 256 to 4,096 tokens). The size depends on the model only, never on
+// the number of workers, so that every worker count gives the same numbers (another split
+// rounds the float matmuls differently, and t-SNE magnifies that).
 int64_t chunk_size(const model::Model& m, int64_t batch, bool attentions) {
-  if (!attentions) return batch;
   const auto& c = m.config();
-  const double per_image = double(c.depth) * c.num_heads * double(c.num_tokens()) * c.num_tokens() * 4.0;
-  const double budget = (m.device().is_cuda() ? 2048.0 : 256.0) * 1024 * 1024;
-  return std::clamp<int64_t>(static_cast<int64_t>(budget / per_image), 1, batch);
+  const bool cuda = m.device().is_cuda();
+  int64_t chunk = cuda ? batch : std::max<int64_t>(1, 512 / c.num_tokens());
+  if (attentions) {
+    const double per_image = double(c.depth) * c.num_heads * double(c.num_tokens()) * c.num_tokens() * 4.0;
+    const double budget = (cuda ? 2048.0 : 256.0) * 1024 * 1024;
+    chunk = std::min(chunk, static_cast<int64_t>(budget / per_image));
+  }
+  return std::clamp<int64_t>(chunk, 1, batch);
 }
 
 // What the requested metrics read from a forward pass, and nothing more.
@@ -225,6 +236,75 @@ TokenTsne token_tsne(const TsneTokens& collected, int tap, uint64_t seed) {
   return t;
 }
 
+// What a model gives for one chunk of a batch: its per-image metric tables in the order they go
+// into the statistics, the CKA image vectors, and its capture when pictures or t-SNE want some
+// of its images (otherwise dropped at once: captures are the large part).
+struct ChunkResult {
+  std::vector<std::pair<std::string, torch::Tensor>> tables;
+  std::vector<torch::Tensor> image_vectors;  // per even tap, (n, D), for CKA
+  std::optional<model::Capture> capture;
+};
+
+// Pure with respect to the model (no state changes), so chunks may run on several threads.
+ChunkResult analyse_chunk(model::Model& m, const torch::Tensor& inputs, const model::CaptureRequest& request,
+                          const DatasetAnalysisOptions& o, bool want_cka, bool keep_capture) {
+  torch::NoGradGuard no_grad;  // thread-local: workers need their own
+  model::Capture cap;
+  const auto encoded = m.encoder->forward_features(inputs, request, &cap);
+  ChunkResult r;
+  auto add = [&](const std::string& name, torch::Tensor per_image) { r.tables.emplace_back(name, std::move(per_image)); };
+  if (wants(o, "attention-distance")) add("attention-distance", analysis::attention_distance_table(cap).per_image);
+  if (wants(o, "nmi")) add("nmi", analysis::nmi_table(cap).per_image);
+  if (wants(o, "entropy")) add("entropy", analysis::attention_entropy_table(cap).per_image);
+  if (wants(o, "fourier")) {
+    auto f = analysis::fourier_analysis(cap);
+    add("delta-log-amplitude", f.per_image_delta);
+    add("log-amplitude-spectrum", f.per_image_spectrum);
+    if (m.mae_decoder) {
+      auto d = analysis::fourier_analysis(decoder_capture(m, encoded));
+      add("decoder-delta-log-amplitude", d.per_image_delta);
+      add("decoder-log-amplitude-spectrum", d.per_image_spectrum);
+    }
+  }
+  if (wants(o, "svd")) {
+    auto g = analysis::token_geometry(cap);
+    add("effective-rank", g.effective_rank);
+    add("token-cosine-similarity", g.mean_cosine_similarity);
+    add("singular-values", g.singular_values);
+  }
+  if (want_cka)
+    for (int t = 0; t <= 2 * m.config().depth; t += 2) r.image_vectors.push_back(cap.patch_tokens(t).mean(1));
+  if (keep_capture) r.capture = std::move(cap);
+  return r;
+}
+
+// Runs job(0), ..., job(count - 1): in order on this thread when workers <= 1, else on
+// `workers` threads that each take the next index. Rethrows the first error.
+void run_jobs(size_t count, int workers, const std::function<void(size_t)>& job) {
+  if (workers <= 1 || count <= 1) {
+    for (size_t i = 0; i < count; ++i) job(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < std::min<int>(workers, static_cast<int>(count)); ++w)
+    threads.emplace_back([&] {
+      for (size_t i; (i = next++) < count;) {
+        try {
+          job(i);
+        } catch (...) {
+          std::lock_guard lock(error_mutex);
+          if (!error) error = std::current_exception();
+          next = count;  // the others stop after their current job
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
 // One batch ready for the models: the images that decoded, and for every model its input batch
 // (B, 3, S, S), resized and normalised as its card says, on the CPU.
 struct InputBatch {
@@ -325,6 +405,14 @@ DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::ve
   std::vector<TsneTokens> tsne_tokens(models.size());
 
   torch::NoGradGuard no_grad;
+  // CPU: whole forward passes on `cpu_workers` threads at once, each with single-threaded
+  // kernels, whatever their number (multi-threaded BLAS rounds differently).
+  const bool on_cpu = std::all_of(models.begin(), models.end(), [](auto* m) { return m->device().is_cpu(); });
+  const int cpu_workers = !on_cpu                ? 1
+                          : o.cpu_workers > 0   ? o.cpu_workers
+                                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::optional<SingleThreadedKernels> single_threaded;
+  if (on_cpu) single_threaded.emplace();
   int64_t index = o.first_index;  // global index of the next image (RunningStats image index)
   // The next batch is decoded and prepared on other threads while this one runs through the
   // models; at most two batches of inputs are held at a time.
@@ -351,40 +439,32 @@ DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::ve
       if (o.input_transform) batch = o.input_transform(batch);
       const auto request = capture_request(m, o);
       const auto chunk = chunk_size(m, B, !request.attention_blocks.empty());
+      std::vector<int64_t> starts;
+      for (int64_t c0 = 0; c0 < B; c0 += chunk) starts.push_back(c0);
+      const int64_t seen_before = index - o.first_index;  // images of this run before this batch
+      std::vector<ChunkResult> chunks(starts.size());
+      run_jobs(starts.size(), cpu_workers, [&](size_t k) {
+        const auto c0 = starts[k], n = std::min(chunk, B - c0);
+        const bool keep = (o.on_picture && index + c0 < o.max_pictures) ||
+                          (wants(o, "tsne") && seen_before + c0 < o.tsne_images);
+        chunks[k] = analyse_chunk(m, batch.narrow(0, c0, n), request, o, want_cka, keep);
+      });
+      // In image order, whatever order the chunks finished in.
       std::vector<torch::Tensor> image_vectors;  // per even tap, (B, D), for CKA
-      for (int64_t c0 = 0; c0 < B; c0 += chunk) {
-        const auto n = std::min(chunk, B - c0);
-        model::Capture cap;
-        const auto encoded = m.encoder->forward_features(batch.narrow(0, c0, n), request, &cap);
+      for (size_t k = 0; k < chunks.size(); ++k) {
+        const auto c0 = starts[k], n = std::min(chunk, B - c0);
         const int64_t first = index + c0;
-        if (wants(o, "attention-distance")) stats.add("attention-distance", analysis::attention_distance_table(cap).per_image, first);
-        if (wants(o, "nmi")) stats.add("nmi", analysis::nmi_table(cap).per_image, first);
-        if (wants(o, "entropy")) stats.add("entropy", analysis::attention_entropy_table(cap).per_image, first);
-        if (wants(o, "fourier")) {
-          auto f = analysis::fourier_analysis(cap);
-          stats.add("delta-log-amplitude", f.per_image_delta, first);
-          stats.add("log-amplitude-spectrum", f.per_image_spectrum, first);
-          if (m.mae_decoder) {
-            auto d = analysis::fourier_analysis(decoder_capture(m, encoded));
-            stats.add("decoder-delta-log-amplitude", d.per_image_delta, first);
-            stats.add("decoder-log-amplitude-spectrum", d.per_image_spectrum, first);
-          }
+        for (const auto& [name, per_image] : chunks[k].tables) stats.add(name, per_image, first);
+        if (const auto& cap = chunks[k].capture) {
+          if (o.on_picture) emit_pictures(m, static_cast<int>(mi), *cap, prepared.items, c0, n, first, o, out.skipped);
+          if (wants(o, "tsne"))
+            collect_tsne_tokens(*cap, o.tsne_tap, prepared.items, c0, first, o.tsne_images, tsne_tokens[mi]);
         }
-        if (wants(o, "svd")) {
-          auto g = analysis::token_geometry(cap);
-          stats.add("effective-rank", g.effective_rank, first);
-          stats.add("token-cosine-similarity", g.mean_cosine_similarity, first);
-          stats.add("singular-values", g.singular_values, first);
-        }
-        if (o.on_picture) emit_pictures(m, static_cast<int>(mi), cap, prepared.items, c0, n, first, o, out.skipped);
-        if (wants(o, "tsne"))
-          collect_tsne_tokens(cap, o.tsne_tap, prepared.items, c0, first, o.tsne_images, tsne_tokens[mi]);
         if (want_cka) {
-          std::vector<torch::Tensor> v;
-          for (int t = 0; t <= 2 * m.config().depth; t += 2) v.push_back(cap.patch_tokens(t).mean(1));
+          const auto& v = chunks[k].image_vectors;
           if (image_vectors.empty()) image_vectors = v;
           else
-            for (size_t k = 0; k < v.size(); ++k) image_vectors[k] = torch::cat({image_vectors[k], v[k]});
+            for (size_t t = 0; t < v.size(); ++t) image_vectors[t] = torch::cat({image_vectors[t], v[t]});
         }
       }
       cka_features[mi] = std::move(image_vectors);

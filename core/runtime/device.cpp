@@ -1,5 +1,6 @@
 #include "core/runtime/device.h"
 
+#include <dlfcn.h>
 #include <malloc.h>
 
 #include <algorithm>
@@ -83,6 +84,30 @@ DeviceWarmUp::DeviceWarmUp(const torch::Device& device) {
 
 DeviceWarmUp::~DeviceWarmUp() {
   if (thread_.joinable()) thread_.join();
+}
+
+namespace {
+// OpenBLAS's thread-count API, looked up at run time: LibTorch may use another BLAS (MKL), and
+// core does not link OpenBLAS itself.
+using SetThreads = void (*)(int);
+using GetThreads = int (*)();
+SetThreads openblas_set_threads() { return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")); }
+GetThreads openblas_get_threads() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")); }
+}  // namespace
+
+SingleThreadedKernels::SingleThreadedKernels() : torch_threads_(at::get_num_threads()) {
+  at::set_num_threads(1);
+  const auto get = openblas_get_threads();
+  const auto set = openblas_set_threads();
+  if (get && set) {
+    blas_threads_ = get();
+    set(1);
+  }
+}
+
+SingleThreadedKernels::~SingleThreadedKernels() {
+  at::set_num_threads(torch_threads_);
+  if (blas_threads_ > 0) openblas_set_threads()(blas_threads_);
 }
 
 void tune_process() {

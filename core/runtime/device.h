@@ -34,6 +34,21 @@ class DeviceWarmUp {
   std::thread thread_;
 };
 
+// While alive, LibTorch's intra-op parallelism and the BLAS library's threads are set to one
+// (OpenBLAS through its run-time API when it is the BLAS in use; MKL follows LibTorch's
+// setting), then restored: for data-parallel CPU work, where each of a few threads runs whole
+// forward passes. Process-wide settings: only for a process that does nothing else meanwhile.
+class SingleThreadedKernels {
+ public:
+  SingleThreadedKernels();
+  ~SingleThreadedKernels();
+  SingleThreadedKernels(const SingleThreadedKernels&) = delete;
+  SingleThreadedKernels& operator=(const SingleThreadedKernels&) = delete;
+
+ private:
+  int torch_threads_ = 1, blas_threads_ = 0;  // blas_threads_ 0: not OpenBLAS, nothing to restore
+};
+
 // Process-wide settings that make LibTorch fast on the CPU (toolchain.md §4): keep large
 // activations out of mmap so they are not page-faulted on every forward.
 void tune_process();
