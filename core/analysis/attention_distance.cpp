@@ -12,9 +12,15 @@ torch::Tensor patch_distance_pixels(int grid_h, int grid_w, int patch_size, cons
 torch::Tensor mean_attention_distance(const torch::Tensor& attention, int num_prefix_tokens, int grid_h, int grid_w,
                                       int patch_size) {
   check_attention_shape(attention, num_prefix_tokens, grid_h, grid_w);
-  auto a = renormalised_patch_attention(attention, num_prefix_tokens, /*eps=*/1e-32);
+  // Steps 2-4 without a renormalised copy: Σ_key (A + ε) d / Σ_key (A + ε) per query, then the
+  // mean over queries.
+  constexpr double eps = 1e-32;
+  const auto l = attention.size(-1) - num_prefix_tokens;
+  const auto a = to_compute_dtype(attention.narrow(-2, num_prefix_tokens, l).narrow(-1, num_prefix_tokens, l));
   const auto distance = patch_distance_pixels(grid_h, grid_w, patch_size, a.options());
-  return a.mul_(distance).sum(-1).mean(-1);  // keys, then queries (§3.2 step 4)
+  const auto weighted = (a * distance).sum(-1) + eps * distance.sum(-1);
+  const auto total = a.sum(-1) + eps * static_cast<double>(l);
+  return (weighted / total).mean(-1);  // keys, then queries (§3.2 step 4)
 }
 
 LayerHeadTable attention_distance_table(const model::Capture& capture) {
