@@ -23,4 +23,8 @@ for r in ours:
     if p: print(f"{r['model']:8} {r['batch']:5d} {r['ms_per_image']:12.2f} {p['ms_per_image']:12.2f} {p['ms_per_image']/r['ms_per_image']:9.2f}")
 for r in ours:
     if not r["capture"]: print(f"{r['model']:8} {r['batch']:5d} {r['ms_per_image']:12.2f}   (ViTScope without capture)")
+for r in ours:
+    if "metrics_ms_per_image" in r:
+        print(f"{r['model']:8} {r['batch']:5d}   ViTScope metrics on the capture, ms/img: " +
+              ", ".join(f"{k} {v:.2f}" for k, v in r["metrics_ms_per_image"].items()))
 PY
