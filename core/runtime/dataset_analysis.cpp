@@ -107,6 +107,21 @@ int64_t chunk_size(const model::Model& m, int64_t batch, bool attentions) {
   return std::clamp<int64_t>(chunk, 1, batch);
 }
 
+// CPU workers when the caller leaves it to us: one per core, but no more than keep their chunks'
+// captures (every attention map and tap, an upper bound) within 2 GB together (ViT-B/16: two
+// images' 75 MB per worker, so up to 27 workers; ViT-L/16: ~200 MB, 10).
+int automatic_cpu_workers(const std::vector<model::Model*>& models, int64_t batch) {
+  double largest_chunk_bytes = 0;
+  for (const auto* m : models) {
+    const auto& c = m->config();
+    const double tokens = c.num_tokens();
+    const double per_image = 4.0 * (double(c.depth) * c.num_heads * tokens * tokens + (2.0 * c.depth + 1) * tokens * c.embed_dim);
+    largest_chunk_bytes = std::max(largest_chunk_bytes, per_image * double(chunk_size(*m, batch, true)));
+  }
+  const int by_memory = std::max(1, static_cast<int>(2048.0 * 1024 * 1024 / largest_chunk_bytes));
+  return std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, by_memory);
+}
+
 // What the requested metrics read from a forward pass, and nothing more.
 model::CaptureRequest capture_request(const model::Model& m, const DatasetAnalysisOptions& o) {
   const int depth = m.config().depth;
@@ -408,9 +423,7 @@ DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::ve
   // CPU: whole forward passes on `cpu_workers` threads at once, each with single-threaded
   // kernels, whatever their number (multi-threaded BLAS rounds differently).
   const bool on_cpu = std::all_of(models.begin(), models.end(), [](auto* m) { return m->device().is_cpu(); });
-  const int cpu_workers = !on_cpu                ? 1
-                          : o.cpu_workers > 0   ? o.cpu_workers
-                                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int cpu_workers = !on_cpu ? 1 : o.cpu_workers > 0 ? o.cpu_workers : automatic_cpu_workers(models, o.batch_size);
   std::optional<SingleThreadedKernels> single_threaded;
   if (on_cpu) single_threaded.emplace();
   int64_t index = o.first_index;  // global index of the next image (RunningStats image index)

@@ -62,10 +62,11 @@ struct DatasetAnalysisOptions {
   int tsne_tap = 10;
   uint64_t tsne_seed = 0;
   // CPU only: how many forward passes run at once on parts of a batch, each on its own thread
-  // with single-threaded kernels (runtime::SingleThreadedKernels); 0: one per core. This data
-  // parallelism beats splitting every kernel over the cores (docs/PERFORMANCE.md), and every
-  // count gives the same numbers. It sets process-wide thread counts while it runs: for a
-  // process that does nothing else meanwhile (vitscope-cli), not the app.
+  // with single-threaded kernels (runtime::SingleThreadedKernels); 0: one per core while their
+  // captures fit in 2 GB together. This data parallelism beats splitting every kernel over the
+  // cores (docs/PERFORMANCE.md), and every count gives the same numbers. It sets process-wide
+  // thread counts while it runs: for a process that does nothing else meanwhile (vitscope-cli),
+  // not the app.
   int cpu_workers = 0;
 };
 
