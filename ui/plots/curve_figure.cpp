@@ -1,11 +1,16 @@
 #include "ui/plots/curve_figure.h"
 
 #include <QApplication>
+#include <QDir>
 #include <QPainter>
 #include <QSvgGenerator>
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ui/plots/colormap.h"
 #include "ui/plots/line_plot.h"
@@ -15,10 +20,26 @@ namespace vitscope::ui {
 
 namespace {
 
+// Without a desktop session (ssh, cron, CI) Qt warns on every run that XDG_RUNTIME_DIR is unset
+// and falls back to <tmp>/runtime-<user>; the CLI takes that same folder itself, quietly, when
+// it is private (created here with mode 0700, or already so).
+void use_private_runtime_dir() {
+  if (!qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) return;
+  const passwd* user = getpwuid(geteuid());
+  if (!user) return;
+  const QByteArray dir = QDir::tempPath().toLocal8Bit() + "/runtime-" + user->pw_name;
+  mkdir(dir.constData(), 0700);
+  struct stat info {};
+  if (lstat(dir.constData(), &info) == 0 && S_ISDIR(info.st_mode) && info.st_uid == geteuid() &&
+      (info.st_mode & 0777) == 0700)
+    qputenv("XDG_RUNTIME_DIR", dir);
+}
+
 // QCustomPlot is a QWidget: it needs a QApplication, which the CLI does not otherwise have.
 void ensure_application() {
   if (QCoreApplication::instance()) return;
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  use_private_runtime_dir();
   static int argc = 1;
   static char name[] = "vitscope-cli";
   static char* argv[] = {name, nullptr};
