@@ -1,9 +1,9 @@
 #include "core/runtime/dataset_analysis.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <chrono>
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <future>
 #include <mutex>
 #include <set>
