@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -293,16 +294,29 @@ ChunkResult analyse_chunk(model::Model& m, const torch::Tensor& inputs, const mo
   return r;
 }
 
-// Runs job(0), ..., job(count - 1): in order on this thread when workers <= 1, else on
-// `workers` threads that each take the next index. Rethrows the first error.
-void run_jobs(size_t count, int workers, const std::function<void(size_t)>& job) {
+// Runs job(0), ..., job(count - 1) on `workers` threads that each take the next index, and
+// consume(k) on this thread in index order as soon as job k is done, so that results are used
+// and dropped while later jobs still run. workers <= 1: job(k) then consume(k), in order, here.
+// Rethrows the first error once the workers have stopped.
+void run_jobs_in_order(size_t count, int workers, const std::function<void(size_t)>& job,
+                       const std::function<void(size_t)>& consume) {
   if (workers <= 1 || count <= 1) {
-    for (size_t i = 0; i < count; ++i) job(i);
+    for (size_t k = 0; k < count; ++k) {
+      job(k);
+      consume(k);
+    }
     return;
   }
   std::atomic<size_t> next{0};
-  std::mutex error_mutex;
+  std::mutex mutex;
+  std::condition_variable finished;
+  std::vector<char> done(count, 0);
   std::exception_ptr error;
+  auto fail = [&](std::exception_ptr e) {
+    std::lock_guard lock(mutex);
+    if (!error) error = e;
+    next = count;  // the workers stop after their current job
+  };
   std::vector<std::thread> threads;
   for (int w = 0; w < std::min<int>(workers, static_cast<int>(count)); ++w)
     threads.emplace_back([&] {
@@ -310,12 +324,28 @@ void run_jobs(size_t count, int workers, const std::function<void(size_t)>& job)
         try {
           job(i);
         } catch (...) {
-          std::lock_guard lock(error_mutex);
-          if (!error) error = std::current_exception();
-          next = count;  // the others stop after their current job
+          fail(std::current_exception());
         }
+        {
+          std::lock_guard lock(mutex);
+          done[i] = 1;
+        }
+        finished.notify_all();
       }
     });
+  for (size_t k = 0; k < count; ++k) {
+    {
+      std::unique_lock lock(mutex);
+      finished.wait(lock, [&] { return done[k] || error; });
+      if (error) break;
+    }
+    try {
+      consume(k);
+    } catch (...) {
+      fail(std::current_exception());
+      break;
+    }
+  }
   for (auto& t : threads) t.join();
   if (error) std::rethrow_exception(error);
 }
@@ -456,30 +486,33 @@ DatasetAnalysis analyze_dataset(std::vector<model::Model*> models, const std::ve
       for (int64_t c0 = 0; c0 < B; c0 += chunk) starts.push_back(c0);
       const int64_t seen_before = index - o.first_index;  // images of this run before this batch
       std::vector<ChunkResult> chunks(starts.size());
-      run_jobs(starts.size(), cpu_workers, [&](size_t k) {
-        const auto c0 = starts[k], n = std::min(chunk, B - c0);
-        const bool keep = (o.on_picture && index + c0 < o.max_pictures) ||
-                          (wants(o, "tsne") && seen_before + c0 < o.tsne_images);
-        chunks[k] = analyse_chunk(m, batch.narrow(0, c0, n), request, o, want_cka, keep);
-      });
-      // In image order, whatever order the chunks finished in.
       std::vector<torch::Tensor> image_vectors;  // per even tap, (B, D), for CKA
-      for (size_t k = 0; k < chunks.size(); ++k) {
-        const auto c0 = starts[k], n = std::min(chunk, B - c0);
-        const int64_t first = index + c0;
-        for (const auto& [name, per_image] : chunks[k].tables) stats.add(name, per_image, first);
-        if (const auto& cap = chunks[k].capture) {
-          if (o.on_picture) emit_pictures(m, static_cast<int>(mi), *cap, prepared.items, c0, n, first, o, out.skipped);
-          if (wants(o, "tsne"))
-            collect_tsne_tokens(*cap, o.tsne_tap, prepared.items, c0, first, o.tsne_images, tsne_tokens[mi]);
-        }
-        if (want_cka) {
-          const auto& v = chunks[k].image_vectors;
-          if (image_vectors.empty()) image_vectors = v;
-          else
-            for (size_t t = 0; t < v.size(); ++t) image_vectors[t] = torch::cat({image_vectors[t], v[t]});
-        }
-      }
+      run_jobs_in_order(
+          starts.size(), cpu_workers,
+          [&](size_t k) {
+            const auto c0 = starts[k], n = std::min(chunk, B - c0);
+            const bool keep = (o.on_picture && index + c0 < o.max_pictures) ||
+                              (wants(o, "tsne") && seen_before + c0 < o.tsne_images);
+            chunks[k] = analyse_chunk(m, batch.narrow(0, c0, n), request, o, want_cka, keep);
+          },
+          // In image order, whatever order the chunks finish in; then the chunk is dropped.
+          [&](size_t k) {
+            const auto c0 = starts[k], n = std::min(chunk, B - c0);
+            const int64_t first = index + c0;
+            auto result = std::move(chunks[k]);
+            for (const auto& [name, per_image] : result.tables) stats.add(name, per_image, first);
+            if (const auto& cap = result.capture) {
+              if (o.on_picture) emit_pictures(m, static_cast<int>(mi), *cap, prepared.items, c0, n, first, o, out.skipped);
+              if (wants(o, "tsne"))
+                collect_tsne_tokens(*cap, o.tsne_tap, prepared.items, c0, first, o.tsne_images, tsne_tokens[mi]);
+            }
+            if (want_cka) {
+              const auto& v = result.image_vectors;
+              if (image_vectors.empty()) image_vectors = v;
+              else
+                for (size_t t = 0; t < v.size(); ++t) image_vectors[t] = torch::cat({image_vectors[t], v[t]});
+            }
+          });
       cka_features[mi] = std::move(image_vectors);
     }
     for (size_t j = 1; want_cka && j < models.size(); ++j)

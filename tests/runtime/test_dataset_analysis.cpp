@@ -129,3 +129,25 @@ TEST(DatasetAnalysis, SeveralCpuWorkersGiveWhatOneGives) {
     expect_close(q.values, p.values, p.kind);
   }
 }
+
+TEST(DatasetAnalysis, AnErrorWhileWorkersRunStopsThemAndReachesTheCaller) {
+  auto moco = small_model(train::ObjectiveKind::MocoV3, 3);
+  const auto items = images(9);
+  runtime::DatasetAnalysisOptions o;
+  o.metrics = {"nmi", "pca"};
+  o.batch_size = 9;
+  o.cpu_workers = 3;
+  int pictures = 0;
+  o.on_picture = [&](int, const runtime::ImageItem&, const std::string&, const torch::Tensor&) {
+    if (++pictures == 2) throw std::runtime_error("cannot write picture: disk full");
+  };
+  const int threads_before = at::get_num_threads();
+  try {
+    runtime::analyze_dataset({&moco}, items, o);
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "cannot write picture: disk full");
+  }
+  EXPECT_EQ(pictures, 2);  // the pictures stop at the first error
+  EXPECT_EQ(at::get_num_threads(), threads_before);
+}
