@@ -1,6 +1,7 @@
 // Dataset analysis (core/runtime/dataset_analysis): running the models' chunks on several CPU
 // workers gives exactly what one worker gives, for every output (t-SNE included, which magnifies
-// any rounding difference), and leaves the thread settings as found.
+// any rounding difference); an error while workers run reaches the caller; either way the thread
+// settings are left as found.
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
@@ -72,7 +73,7 @@ Run analyse(std::vector<model::Model*> models, const std::vector<runtime::ImageI
   return run;
 }
 
-void expect_close(const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
+void expect_identical(const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
   ASSERT_EQ(a.sizes(), b.sizes()) << what;
   EXPECT_TRUE(torch::equal(a, b)) << what;
 }
@@ -101,18 +102,18 @@ TEST(DatasetAnalysis, SeveralCpuWorkersGiveWhatOneGives) {
     for (const auto& metric : sa.metrics()) {
       EXPECT_EQ(sb.count(metric), sa.count(metric)) << metric;
       EXPECT_EQ(sb.invalid_images(metric), sa.invalid_images(metric)) << metric;
-      expect_close(sb.mean(metric), sa.mean(metric), metric + " mean");
-      expect_close(sb.standard_deviation(metric), sa.standard_deviation(metric), metric + " std");
+      expect_identical(sb.mean(metric), sa.mean(metric), metric + " mean");
+      expect_identical(sb.standard_deviation(metric), sa.standard_deviation(metric), metric + " std");
     }
   }
   EXPECT_TRUE(a.models[0].stats.count("decoder-delta-log-amplitude") == 11);
   ASSERT_EQ(b.cka.size(), 1u);
-  expect_close(b.cka[0].result(), a.cka[0].result(), "cka");
+  expect_identical(b.cka[0].result(), a.cka[0].result(), "cka");
   ASSERT_EQ(b.tsne.size(), 2u);
   for (size_t m = 0; m < 2; ++m) {
     EXPECT_EQ(b.tsne[m].image_index, a.tsne[m].image_index);
     EXPECT_EQ(b.tsne[m].label, a.tsne[m].label);
-    expect_close(b.tsne[m].embedding, a.tsne[m].embedding, "t-SNE");
+    expect_identical(b.tsne[m].embedding, a.tsne[m].embedding, "t-SNE");
   }
   EXPECT_EQ(a.tsne[0].image_index.front(), 0);
   EXPECT_EQ(a.tsne[0].image_index.back(), 5);  // the first 6 images, across two batches
@@ -126,7 +127,7 @@ TEST(DatasetAnalysis, SeveralCpuWorkersGiveWhatOneGives) {
     EXPECT_EQ(q.model, p.model);
     EXPECT_EQ(q.path, p.path);
     EXPECT_EQ(q.kind, p.kind);
-    expect_close(q.values, p.values, p.kind);
+    expect_identical(q.values, p.values, p.kind);
   }
 }
 
