@@ -95,14 +95,15 @@ SetThreads openblas_set_threads() { return reinterpret_cast<SetThreads>(dlsym(RT
 GetThreads openblas_get_threads() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")); }
 }  // namespace
 
+void set_cpu_kernel_threads(int threads) {
+  threads = std::max(1, threads);
+  at::set_num_threads(threads);
+  if (const auto set = openblas_set_threads()) set(threads);
+}
+
 SingleThreadedKernels::SingleThreadedKernels() : torch_threads_(at::get_num_threads()) {
-  at::set_num_threads(1);
-  const auto get = openblas_get_threads();
-  const auto set = openblas_set_threads();
-  if (get && set) {
-    blas_threads_ = get();
-    set(1);
-  }
+  if (const auto get = openblas_get_threads(); get && openblas_set_threads()) blas_threads_ = get();
+  set_cpu_kernel_threads(1);
 }
 
 SingleThreadedKernels::~SingleThreadedKernels() {

@@ -34,10 +34,15 @@ class DeviceWarmUp {
   std::thread thread_;
 };
 
-// While alive, LibTorch's intra-op parallelism and the BLAS library's threads are set to one
-// (OpenBLAS through its run-time API when it is the BLAS in use; MKL follows LibTorch's
-// setting), then restored: for data-parallel CPU work, where each of a few threads runs whole
-// forward passes. Process-wide settings: only for a process that does nothing else meanwhile.
+// Threads one CPU kernel may use, process-wide: LibTorch's intra-op threads and the BLAS
+// library's (OpenBLAS through its run-time API when it is the BLAS in use; MKL follows
+// LibTorch's setting). Setting LibTorch's alone is not enough: OpenBLAS keeps one thread per
+// core, and callers that run forwards side by side then compete for the cores.
+void set_cpu_kernel_threads(int threads);
+
+// While alive, CPU kernels are single-threaded (set_cpu_kernel_threads(1)), then both libraries'
+// settings are restored: for data-parallel CPU work, where each of a few threads runs whole
+// forward passes. Process-wide: only for a process that does nothing else meanwhile.
 class SingleThreadedKernels {
  public:
   SingleThreadedKernels();

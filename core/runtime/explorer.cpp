@@ -284,7 +284,7 @@ std::string Explorer::device_description() const {
 
 std::vector<std::string> Explorer::available_devices() const { return runtime::available_devices(); }
 
-void Explorer::set_cpu_threads(int threads) { at::set_num_threads(std::max(1, threads)); }
+void Explorer::set_cpu_threads(int threads) { runtime::set_cpu_kernel_threads(threads); }
 
 std::string Explorer::memory_summary() const {
   long pages = 0, resident = 0;

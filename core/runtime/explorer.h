@@ -194,9 +194,9 @@ class Explorer {
   std::string device_description() const;
   std::vector<std::string> available_devices() const;
   std::string memory_summary() const;         // process RSS (and CUDA memory when in use)
-  // Threads one forward may use on the CPU (LibTorch intra-op threads, process-wide). A caller
-  // that runs several forwards at once (the GUI: one per model) divides the cores among them;
-  // set it before the first forward.
+  // Threads one forward may use on the CPU (LibTorch's and the BLAS library's, process-wide:
+  // runtime::set_cpu_kernel_threads). A caller that runs several forwards at once (the GUI: one
+  // per model) divides the cores among them; set it before the first forward.
   void set_cpu_threads(int threads);
 
   // Throws std::runtime_error naming the file and the problem.
