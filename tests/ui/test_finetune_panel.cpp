@@ -207,15 +207,25 @@ TEST_F(FineTunePanelTest, PauseHoldsResumeContinuesCancelStops) {
   EXPECT_FALSE(QDir(QString::fromStdString(queue().job(0).spec.checkpoint_dir)).exists());
 }
 
+namespace {
+// A linear-probe job on the CPU, as the queue tests start them.
+runtime::FineTuneSpec cpu_linear_probe(const std::string& base_model, const std::string& data, int epochs,
+                                       int batch_size) {
+  runtime::FineTuneSpec spec;
+  spec.base_model = base_model;
+  spec.data = data;
+  spec.mode = "linear-probe";
+  spec.epochs = epochs;
+  spec.batch_size = batch_size;
+  spec.device = "cpu";
+  return spec;
+}
+}  // namespace
+
 TEST(FineTuneQueueRestart, AnInterruptedJobContinuesFromItsCheckpointInTheNextSession) {
   const QString dir = QString::fromStdString((scratch_dir() / "queue-restart").string());
-  runtime::FineTuneSpec spec;
-  spec.base_model = (startup_models_dir() / "moco.safetensors").string();
-  spec.data = labelled_folder("ft-restart", 12).toStdString();
-  spec.mode = "linear-probe";
-  spec.epochs = 40;
-  spec.batch_size = 8;
-  spec.device = "cpu";
+  const auto spec = cpu_linear_probe((startup_models_dir() / "moco.safetensors").string(),
+                                     labelled_folder("ft-restart", 12).toStdString(), 40, 8);
   {
     ui::FineTuneQueue first(dir);
     first.enqueue(spec);
@@ -241,13 +251,7 @@ TEST(FineTuneQueueRestart, AFailedJobCanBeRetriedAndEndedJobsRemoved) {
   std::filesystem::copy_file(startup_models_dir() / "moco.safetensors", away, std::filesystem::copy_options::overwrite_existing);
   std::filesystem::copy_file(startup_models_dir() / "moco.json", scratch_dir() / "retry-base.json",
                              std::filesystem::copy_options::overwrite_existing);
-  runtime::FineTuneSpec spec;
-  spec.base_model = base.string();
-  spec.data = labelled_folder("ft-retry", 4).toStdString();
-  spec.mode = "linear-probe";
-  spec.epochs = 1;
-  spec.batch_size = 4;
-  spec.device = "cpu";
+  const auto spec = cpu_linear_probe(base.string(), labelled_folder("ft-retry", 4).toStdString(), 1, 4);
   ui::FineTuneQueue queue(dir);
   queue.enqueue(spec);
   ASSERT_TRUE(wait_until([&] { return queue.job(0).state == ui::FineTuneQueue::State::Failed; }, 60000));

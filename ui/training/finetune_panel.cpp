@@ -134,10 +134,15 @@ QWidget* FineTunePanel::createForm() {
   val_ = new QLineEdit;
   val_->setPlaceholderText(tr("none: hold out a part of the data"));
   form->addRow(tr("Validation"), folder_field(val_, tr("Validation images (same class folders)")));
-  val_split_ = new QDoubleSpinBox;
-  val_split_->setRange(0.0, 0.5);
-  val_split_->setSingleStep(0.05);
-  val_split_->setValue(0.1);
+  // A fraction from 0 to `hi` in steps of 0.05.
+  auto fraction = [](double hi, double value) {
+    auto* s = new QDoubleSpinBox;
+    s->setRange(0.0, hi);
+    s->setSingleStep(0.05);
+    s->setValue(value);
+    return s;
+  };
+  val_split_ = fraction(0.5, 0.1);
   form->addRow(tr("Held out"), val_split_);
   mode_ = new QComboBox;
   mode_->addItems(kModes);
@@ -145,10 +150,7 @@ QWidget* FineTunePanel::createForm() {
   mode_->setToolTip(tr("linear-probe: frozen encoder + linear head; finetune: encoder + head; pretrain-*: continued "
                        "self-supervised pre-training"));
   form->addRow(tr("Mode"), mode_);
-  lambda_ = new QDoubleSpinBox;
-  lambda_->setRange(0.0, 1.0);
-  lambda_->setSingleStep(0.05);
-  lambda_->setValue(0.2);
+  lambda_ = fraction(1.0, 0.2);
   lambda_->setToolTip(tr("Hybrid: L = (1-λ) L_SimMIM + λ L_MoCo"));
   form->addRow(tr("λ"), lambda_);
   auto spin = [](int lo, int hi, int value) {
@@ -169,19 +171,13 @@ QWidget* FineTunePanel::createForm() {
   lr_ = new QLineEdit;
   lr_->setObjectName(QStringLiteral("learningRate"));
   form->addRow(tr("Learning rate"), lr_);
-  layer_decay_ = new QDoubleSpinBox;
-  layer_decay_->setRange(0.0, 1.0);
-  layer_decay_->setSingleStep(0.05);
-  layer_decay_->setValue(0.0);
+  layer_decay_ = fraction(1.0, 0.0);  // 0: the mode's default
   layer_decay_->setToolTip(tr("Layer-wise learning-rate decay: block i of d learns at decay^(d + 1 - i) of the rate, "
                               "the classifier at the full rate; 1 = one rate for all"));
   form->addRow(tr("Layer decay"), layer_decay_);
   form->addRow(tr("Image size"), image_size_);
-  crop_scale_ = new QDoubleSpinBox;
+  crop_scale_ = fraction(1.0, 0.0);  // 0: the mode's default
   crop_scale_->setObjectName(QStringLiteral("cropScale"));
-  crop_scale_->setRange(0.0, 1.0);
-  crop_scale_->setSingleStep(0.05);
-  crop_scale_->setValue(0.0);
   crop_scale_->setToolTip(tr("Random resized crop: the smallest crop, as a fraction of the image area (1 = the whole "
                              "image; default 0.5). Pre-training modes augment as their objective does."));
   form->addRow(tr("Crop scale"), crop_scale_);
