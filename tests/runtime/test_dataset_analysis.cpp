@@ -10,20 +10,17 @@
 #include "core/train/pretraining_card.h"
 #include "core/train/weight_init.h"
 #include "support/test_env.h"
+#include "train/toy_data.h"
 
 using namespace vitscope;
 
 namespace {
 
-// 48-px inputs in 4-px patches: 145 tokens, so chunks of 512 / 145 = 3 images.
+// The training tests' tiny architecture at 48 px in 4-px patches: 145 tokens, so chunks of
+// 512 / 145 = 3 images.
 model::Model small_model(train::ObjectiveKind objective, uint64_t seed) {
-  train::PretrainingArchitecture arch;
+  auto arch = test::tiny_architecture();
   arch.image_size = 48;
-  arch.embed_dim = 32;
-  arch.depth = 3;
-  arch.mlp_hidden_dim = 64;
-  arch.decoder_dim = 32;
-  arch.decoder_depth = 2;
   auto card = train::pretraining_card(objective, arch, 0.2, true);
   card.name = train::objective_kind_name(objective);
   auto m = model::Model::create(card);
