@@ -20,7 +20,8 @@
 # for them (default: each recipe's); BENCHMARKS, a subset of "forward analysis train finetune"
 # (default all; a benchmark whose tool is missing is skipped); PEERS, peer fixtures to remake on
 # the CPU alongside (default none; e.g. "timm,hf-vitmae,hf-dinov2"); RESERVE seconds kept after
-# training for evaluation and packing; SKIP_BUILD=1 uses an existing $BUILD (rehearsals).
+# training for evaluation and packing; SKIP_BUILD=1 uses an existing $BUILD (rehearsals); PROBE
+# picks BATCH and LR for MoCo by measured throughput (below).
 set -uo pipefail
 START=$(date +%s)
 LIMIT=${LIMIT:-560}
@@ -30,7 +31,8 @@ BUILD=${BUILD:-build-gpu}
 DATA=${DATA:-.gpu/data/cifar10-jpg.tar.gz}
 RESERVE=${RESERVE:-120}
 MODELS=${MODELS:-moco simmim mae hybrid}
-BENCHMARKS=${BENCHMARKS:-forward analysis train finetune}
+BENCHMARKS=${BENCHMARKS:-forward analysis train finetune finetune_job}
+FINETUNE_EPOCHS=${FINETUNE_EPOCHS:-10}
 PEERS=${PEERS:-}
 PHASE=${PHASE:-all}
 [ "$PHASE" = bench ] && SKIP_BUILD=1
@@ -96,15 +98,38 @@ if [ -z "${REHEARSAL:-}" ] && [ "$PHASE" != train ]; then
     bash benchmarks/run_analysis.sh "$DEVICE" 1000 timm python3
   wants train && bench train 60 python3 benchmarks/train_throughput.py --cli "$CLI" --data "$DATA" \
     --device "$DEVICE" --batch-size "${BATCH:-512}" --steps 10 --warmup 3 --amp
-  if wants finetune && [ -f benchmarks/finetune_throughput.py ]; then
-    bench finetune 45 python3 benchmarks/finetune_throughput.py --cli "$CLI" --data "$DATA" --device "$DEVICE" --amp \
-      --model resources/models/mae.safetensors
+  wants finetune && bench finetune 45 python3 benchmarks/finetune_throughput.py --cli "$CLI" --data "$DATA" \
+    --device "$DEVICE" --amp --model resources/models/mae.safetensors
+  if wants finetune_job; then
     # A real job as the panel runs it (its own CUDA stream): the bundled MoCo v3 fine-tuned on
     # CIFAR-10 train with 10 % held out; the log's first line should say "on cuda:0 (own CUDA
     # stream)", its last epoch line has val_top1 and images/s.
     bench finetune_job 120 "$CLI" finetune --model resources/models/moco.safetensors --data "$DATA" --mode finetune \
-      --epochs 10 --batch-size 512 --lr 1e-3 --device "$DEVICE" --log-every 50 --out /tmp/finetune-job/moco-ft.safetensors
+      --epochs "$FINETUNE_EPOCHS" --batch-size 512 --lr 1e-3 --device "$DEVICE" --log-every 50 --out /tmp/finetune-job/moco-ft.safetensors
   fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Batch probe (PROBE="B1:LR1 B2:LR2", smaller batch first): MoCo's C++ training throughput at
+# each batch size; the larger batch (with its learning rate) is used when it brings >= 1.2x the
+# images per second, i.e. when the step is bound by the host rather than by the GPU. At a fixed
+# number of epochs a larger contrastive batch is at least as good for short schedules (more
+# negatives per step), so more epochs in the same minutes decide it.
+if [ -n "${PROBE:-}" ] && [ "$PHASE" != bench ]; then
+  read -r -a probes <<< "$PROBE"
+  best_ips=0
+  for p in "${probes[@]}"; do
+    b=${p%%:*} l=${p##*:}
+    ips=$(timeout 60 "$CLI" pretrain --objective moco --data "$DATA" --device "$DEVICE" --batch-size "$b" --amp \
+            --benchmark-steps 10 --benchmark-warmup 3 --out /tmp/probe/moco.safetensors 2>&1 |
+          tee -a "$OUTDIR/bench_probe.txt" | sed -nE 's/^benchmark: .*: ([0-9.]+) img\/s$/\1/p')
+    log "probe: moco batch $b: ${ips:-failed} img/s"
+    [ -n "$ips" ] || continue
+    if [ "$best_ips" = 0 ] || python3 -c "import sys; sys.exit(0 if $ips >= 1.2 * $best_ips else 1)"; then
+      best_ips=$ips BATCH=$b LR=$l
+    fi
+  done
+  log "probe chose batch ${BATCH:-recipe}, lr ${LR:-recipe}"
 fi
 
 # ---------------------------------------------------------------------------------------------
