@@ -50,7 +50,7 @@ torch::Tensor patch_positions(int grid_h, int grid_w, const torch::TensorOptions
 
 torch::Tensor tokens_to_feature_maps(const torch::Tensor& patch_tokens, int grid_h, int grid_w) {
   check_patch_tokens_shape(patch_tokens, grid_h, grid_w);
-  return patch_tokens.transpose(1, 2).reshape({patch_tokens.size(0), patch_tokens.size(2), grid_h, grid_w});
+  return patch_tokens.reshape({patch_tokens.size(0), grid_h, grid_w, patch_tokens.size(2)});
 }
 
 torch::Tensor principal_component_scores(const torch::Tensor& x, int k, const torch::Tensor& rows) {

@@ -38,8 +38,8 @@ torch::Tensor entropy(const torch::Tensor& p);
 // Grid position of every patch token, row-major (§1.2): (L, 2) holding [row, col].
 torch::Tensor patch_positions(int grid_h, int grid_w, const torch::TensorOptions& options);
 
-// Patch tokens (B, L, D) -> feature maps (B, D, grid_h, grid_w); token m sits at
-// (m / grid_w, m % grid_w) (§3.6 step 1).
+// Patch tokens (B, L, D) -> channels-last feature maps (B, grid_h, grid_w, D), a view; token m
+// sits at (m / grid_w, m % grid_w) (§3.6 step 1).
 torch::Tensor tokens_to_feature_maps(const torch::Tensor& patch_tokens, int grid_h, int grid_w);
 
 // Scores (..., n, k) of the rows of x (..., n, d) on their top-k principal components (rows
