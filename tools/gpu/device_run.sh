@@ -21,7 +21,8 @@
 # (default all; a benchmark whose tool is missing is skipped); PEERS, peer fixtures to remake on
 # the CPU alongside (default none; e.g. "timm,hf-vitmae,hf-dinov2"); RESERVE seconds kept after
 # training for evaluation and packing; SKIP_BUILD=1 uses an existing $BUILD (rehearsals); PROBE
-# picks BATCH and LR for MoCo by measured throughput (below).
+# picks BATCH and LR for MoCo by measured throughput (below); SPAN_MINUTES and RESUME train over
+# two calls (below).
 set -uo pipefail
 START=$(date +%s)
 LIMIT=${LIMIT:-560}
@@ -136,11 +137,19 @@ fi
 # Training gets what is left minus the reserve (evaluation, packing).
 if [ "$PHASE" != bench ]; then
   budget=$(python3 -c "print(max(0.5, ($(left) - $RESERVE) / 60.0))")
-  log "training '$MODELS' for $budget min"
   EXTRA=()
   [ -n "${BATCH:-}" ] && EXTRA+=(--batch-size "$BATCH")
   [ -n "${LR:-}" ] && EXTRA+=(--lr "$LR")
   [ -n "${REHEARSAL:-}" ] && EXTRA=(--max-steps 3 --batch-size 16 --max-per-class 20 --eval-max-per-class 10 --linear-probe-epochs 2 --jobs 2)
+  if [ -n "${SPAN_MINUTES:-}" ]; then
+    # Training over two calls: this call trains until LIMIT - RESERVE and leaves the checkpoints
+    # on the machine; the next one (RESUME=1, SKIP_BUILD=1, same SPAN_MINUTES) finishes,
+    # evaluates and packs. The budget is the training time of both calls together.
+    budget=$SPAN_MINUTES
+    EXTRA+=(--checkpoint-root /tmp/vitscope-span --deadline-seconds "$(( $(left) - RESERVE ))")
+    [ -n "${RESUME:-}" ] && EXTRA+=(--resume)
+  fi
+  log "training '$MODELS' for $budget min"
   OUT="$OUTDIR/bundled" bash tools/gpu/train_bundled.sh --skip-build --build-dir "$BUILD" --device "$DEVICE" \
     --data "$DATA" --budget-minutes "$budget" --models "$MODELS" --out "$OUTDIR/bundled" "${EXTRA[@]}" >> "$LOG" 2>&1
   log "training script exit $?"

@@ -24,6 +24,15 @@
 #   --lr L                 peak learning rate for every model trained (default: each recipe's own)
 #   --batch-size N         (default 512)
 #   --benchmark            afterwards: C++ vs Python training throughput (benchmarks/train_throughput.py)
+#   Training longer than one device call (at most 10 minutes, the build included) spans two:
+#   --checkpoint-root DIR  checkpoints in DIR/<model> (default: a temporary folder); a folder that
+#                          outlives the call (e.g. /tmp/vitscope-span) lets the next call resume
+#   --deadline-seconds S   stop training S seconds after this script started; the per-epoch
+#                          checkpoints (written atomically) keep the place, and evaluation and
+#                          packing wait for the call that finishes
+#   --resume               continue each model from its checkpoint under --checkpoint-root; the
+#                          time budget counts the training time of every call, so give the same
+#                          --budget-minutes (the total) to both
 #   rehearsal knobs: --max-steps N --max-per-class N --eval-max-per-class N
 #                    --linear-probe-epochs N
 set -uo pipefail
@@ -31,6 +40,7 @@ set -uo pipefail
 BUDGET=5 DEVICE=cuda DATA=.gpu/data/cifar10-jpg.tar.gz OUTDIR=${OUT:-out/bundled} BUILD=build-gpu
 JOBS=$(nproc) PREFIX="" SKIP_BUILD=0 BENCHMARK=0 MODELS="moco simmim mae hybrid" LR=
 MAX_STEPS=0 BATCH="" MAX_PER_CLASS=0 EVAL_MAX_PER_CLASS=0 PROBE_EPOCHS=100
+CHECKPOINT_ROOT="" DEADLINE=0 RESUME=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --budget-minutes) BUDGET=$2; shift ;;
@@ -49,6 +59,9 @@ while [ $# -gt 0 ]; do
     --max-per-class) MAX_PER_CLASS=$2; shift ;;
     --eval-max-per-class) EVAL_MAX_PER_CLASS=$2; shift ;;
     --linear-probe-epochs) PROBE_EPOCHS=$2; shift ;;
+    --checkpoint-root) CHECKPOINT_ROOT=$2; shift ;;
+    --deadline-seconds) DEADLINE=$2; shift ;;
+    --resume) RESUME=1 ;;
     *) echo "train_bundled.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -57,7 +70,8 @@ done
 START=$(date +%s)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vitscope-bundled.XXXXXX")
 STAGE=$WORK/bundled                      # becomes the packed archive
-mkdir -p "$STAGE/models" "$STAGE/logs" "$WORK/checkpoints" "$OUTDIR"
+CHECKPOINT_ROOT=${CHECKPOINT_ROOT:-$WORK/checkpoints}
+mkdir -p "$STAGE/models" "$STAGE/logs" "$CHECKPOINT_ROOT" "$OUTDIR"
 log() { echo "[$(( $(date +%s) - START ))s] $*"; }
 CLI=$BUILD/app/vitscope-cli
 
@@ -122,10 +136,11 @@ declare -A RECIPE=(
 # --lr replaces each recipe's own learning rate.
 [ -n "$LR" ] && for m in "${!RECIPE[@]}"; do RECIPE[$m]=$(sed -E "s/--lr [^ ]+/--lr $LR/" <<< "${RECIPE[$m]}"); done
 
-# Pre-flight: a few steps of each with bf16 autocast; if any fails, train all without it.
+# Pre-flight: a few steps of each with bf16 autocast; if any fails, train all without it. (A
+# resumed run keeps the recipe of its checkpoint, autocast included.)
 AMP=(--amp)
-log "pre-flight: 3 steps of each objective with --amp"
-for m in $MODELS; do
+[ $RESUME = 1 ] || log "pre-flight: 3 steps of each objective with --amp"
+[ $RESUME = 1 ] || for m in $MODELS; do
   # shellcheck disable=SC2086
   "$CLI" pretrain ${RECIPE[$m]} --data "$DATA" --device "$DEVICE" --batch-size 32 --max-per-class 40 --epochs 1 \
     --max-steps 3 --amp --out "$WORK/preflight/$m.safetensors" --checkpoint-dir "$WORK/preflight/$m-ckpt" \
@@ -139,18 +154,31 @@ if [ $PREFLIGHT_OK = 0 ]; then
 fi
 
 log "training $MODELS concurrently for $BUDGET min each on $DEVICE"
+RUN=()
+[ $RESUME = 1 ] && RUN+=(--resume)
+# timeout's SIGTERM ends a process at the deadline; its last per-epoch checkpoint is complete.
+STOP=()
+[ "$DEADLINE" != 0 ] && STOP=(timeout $(( DEADLINE - ($(date +%s) - START) > 1 ? DEADLINE - ($(date +%s) - START) : 1 )))
 declare -A PID
 for m in $MODELS; do
   # shellcheck disable=SC2086
-  "$CLI" pretrain ${RECIPE[$m]} "${COMMON[@]}" "${AMP[@]}" --out "$STAGE/models/$m.safetensors" \
-    --checkpoint-dir "$WORK/checkpoints/$m" > "$STAGE/logs/pretrain-$m.log" 2>&1 &
+  "${STOP[@]}" "$CLI" pretrain ${RECIPE[$m]} "${COMMON[@]}" "${AMP[@]}" "${RUN[@]}" --out "$STAGE/models/$m.safetensors" \
+    --checkpoint-dir "$CHECKPOINT_ROOT/$m" >> "$STAGE/logs/pretrain-$m.log" 2>&1 &
   PID[$m]=$!
 done
 declare -A STATUS
+UNFINISHED=""
 for m in $MODELS; do
   wait "${PID[$m]}"; STATUS[$m]=$?
-  log "$m: exit ${STATUS[$m]}: $(grep -E '^training stopped' "$STAGE/logs/pretrain-$m.log" | tail -1)"
+  [ "${STATUS[$m]}" = 124 ] && UNFINISHED+=" $m"
+  log "$m: exit ${STATUS[$m]}: $(grep -E '^(training stopped|epoch [0-9]+/[0-9]+ done)' "$STAGE/logs/pretrain-$m.log" | tail -1)"
 done
+if [ -n "$UNFINISHED" ]; then
+  log "deadline reached for$UNFINISHED: checkpoints in $CHECKPOINT_ROOT; the next call continues with --resume"
+  tar -C "$STAGE" -czf "$OUTDIR/logs-until-deadline.tar.gz" logs  # one file: a call returns at most 8
+  rm -rf "$WORK"
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 4. Evaluation on CIFAR-10 test: kNN (k=20) and linear probe on train -> test, reconstruction loss.
@@ -196,7 +224,7 @@ cat "$STAGE/summary.txt"
 budget_bytes=$((60 * 1024 * 1024))
 KEPT=${KEPT_CHECKPOINTS:-/tmp/vitscope-checkpoints}
 tar -C "$WORK" -czf "$WORK/pack.tar.gz" bundled
-for ckpt in $(ls -S -r "$WORK"/checkpoints/*/checkpoint.safetensors 2>/dev/null); do
+for ckpt in $(ls -S -r "$CHECKPOINT_ROOT"/*/checkpoint.safetensors 2>/dev/null); do
   name=$(basename "$(dirname "$ckpt")")
   mkdir -p "$STAGE/checkpoints/$name" && cp "$ckpt" "$STAGE/checkpoints/$name/"
   tar -C "$WORK" -czf "$WORK/try.tar.gz" bundled
