@@ -27,14 +27,21 @@ model::LoadOptions load_options_from(const Args& args) {
   return o;
 }
 
+namespace {
+std::optional<runtime::DeviceWarmUp>& device_warm_up() {
+  static std::optional<runtime::DeviceWarmUp> warm_up;
+  return warm_up;
+}
+}  // namespace
+
 runtime::DeviceChoice device_from(const Args& args) {
   auto choice = runtime::choose_device(args.get("device", "auto"));
   if (!choice.warning.empty()) std::cerr << "warning: " << choice.warning << "\n";
-  // The GPU starts up while the command reads its checkpoints (lives until the process exits).
-  static std::optional<runtime::DeviceWarmUp> warm_up;
-  if (!warm_up) warm_up.emplace(choice.device);
+  if (!device_warm_up()) device_warm_up().emplace(choice.device);
   return choice;
 }
+
+void finish_device_warm_up() { device_warm_up().reset(); }
 
 model::LoadedModel load_for_cli(const std::string& path, const Args& args, const torch::Device& device) {
   auto loaded = model::load_model(path, load_options_from(args));

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/cli/cli.h"
+#include "app/cli/common.h"
 #include "core/runtime/device.h"
 
 using vitscope::cli::commands;
@@ -17,6 +18,10 @@ static void print_overview() {
 
 int main(int argc, char** argv) {
   vitscope::runtime::tune_process();
+  // Whichever way main() returns, the GPU warm-up thread ends first (app/cli/common.h).
+  struct WarmUpJoin {
+    ~WarmUpJoin() { vitscope::cli::finish_device_warm_up(); }
+  } warm_up_join;
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     print_overview();
     return argc < 2 ? 2 : 0;

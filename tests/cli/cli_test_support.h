@@ -13,6 +13,15 @@
 
 namespace vitscope::test {
 
+// vitscope-cli draws PNG / SVG figures and pictures only when built with Qt (VITSCOPE_BUILD_GUI,
+// as on a user's machine; the GPU machine builds it without): its tests expect them only then,
+// and their absence otherwise.
+#ifdef VITSCOPE_HAVE_FIGURES
+inline constexpr bool kCliDrawsFigures = true;
+#else
+inline constexpr bool kCliDrawsFigures = false;
+#endif
+
 struct CliResult {
   int code = -1;
   std::string output;  // stdout and stderr

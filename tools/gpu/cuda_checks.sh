@@ -4,7 +4,9 @@
 # machine's LibTorch 2.x and runs them there, then, when Nsight Systems is installed, profiles 10
 # MoCo v3 training steps of the C++ trainer and of the PyTorch loop of
 # benchmarks/train_throughput.py (batch 2048, bf16) and keeps the kernel summaries: what the
-# C++ trainer's 0.76x against PyTorch is made of (docs/PERFORMANCE.md).
+# C++ trainer's 0.76x against PyTorch is made of (docs/PERFORMANCE.md). Test output is line-buffered
+# and every test is listed, so that a crash (tests/support/test_main.cpp prints the test and the
+# stack) shows where it happened.
 #   bash .gpu/device.sh 'LIMIT=200 OUT=$OUT bash tools/gpu/cuda_checks.sh'
 set -uo pipefail
 START=$(date +%s)
@@ -27,8 +29,8 @@ for t in test_train test_runtime test_cli; do
   [ -x "$BUILD/tests/$t" ] || { log "$t: not built"; continue; }
   [ "$(left)" -gt 50 ] || { log "$t: skipped, not enough time"; continue; }
   VITSCOPE_FIXTURES=tests/fixtures VITSCOPE_RESOURCES=resources VITSCOPE_CLI=$BUILD/app/vitscope-cli \
-    timeout $(( $(left) - 45 )) "$BUILD/tests/$t" --gtest_brief=1 > "$OUTDIR/logs/$t.log" 2>&1
-  log "$t exit $?: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$OUTDIR/logs/$t.log" | tr '\n' ' ')"
+    timeout $(( $(left) - 45 )) stdbuf -oL -eL "$BUILD/tests/$t" > "$OUTDIR/logs/$t.log" 2>&1
+  log "$t exit $?: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) |crashed' "$OUTDIR/logs/$t.log" | tr '\n' ' ')"
 done
 
 if command -v nsys > /dev/null && [ "$(left)" -gt 40 ]; then
