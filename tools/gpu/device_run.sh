@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one GPU run of a session, inside a hard wall-clock limit:
-#   build (CUDA LibTorch) -> CUDA checks (test_model, test_analysis) -> benchmarks against the
+#   build (CUDA LibTorch) -> test suites (test_model, test_analysis) -> benchmarks against the
 #   PyTorch peers (forward with capture, dataset analysis, training and fine-tuning throughput)
 #   -> the chosen bundled models trained for whatever time is left -> evaluation -> everything
 #   into $OUT (≤ 8 files).
@@ -15,14 +15,21 @@
 # DATA=../.gpu/data/cifar10-jpg.tar.gz. Carrying .snap again replaces it there, build included.
 # Rehearsal here on the CPU: LIMIT=300 DEVICE=cpu REHEARSAL=1 OUT=/tmp/dev tools/gpu/device_run.sh
 #
-# Knobs (environment): LIMIT seconds in all; PHASE all (default), train (build, training)
-# or bench (CUDA checks and benchmarks with the existing build); MODELS to train (default all four); BATCH and LR
-# for them (default: each recipe's); BENCHMARKS, a subset of "forward analysis train finetune"
-# (default all; a benchmark whose tool is missing is skipped); PEERS, peer fixtures to remake on
-# the CPU alongside (default none; e.g. "timm,hf-vitmae,hf-dinov2"); RESERVE seconds kept after
-# training for evaluation and packing; SKIP_BUILD=1 uses an existing $BUILD (rehearsals); PROBE
-# picks BATCH and LR for MoCo by measured throughput (below); SPAN_MINUTES and RESUME train over
-# two calls (below).
+# Knobs (environment):
+#   LIMIT        seconds in all
+#   PHASE        all (default); train (build, training); bench (checks and benchmarks with the
+#                existing build)
+#   MODELS       models to train (default all four); BATCH and LR for them (default: each recipe's)
+#   PROBE        "B1:LR1 B2:LR2": pick MoCo's BATCH and LR by measured throughput (below)
+#   SPAN_MINUTES, RESUME   train over two calls (below)
+#   BENCHMARKS   a subset of "forward analysis train finetune finetune_job" (default all; one whose
+#                tool is missing is skipped); FINETUNE_EPOCHS for finetune_job (default 10)
+#   TESTS        test suites to build and run (default "test_model test_analysis"); with
+#                PHASE=train they run only when set, in the background during training
+#   PEERS        peer fixtures to remake on the CPU alongside (default none; e.g.
+#                "timm,hf-vitmae,hf-dinov2")
+#   RESERVE      seconds kept after training for evaluation and packing
+#   SKIP_BUILD=1 use an existing $BUILD (rehearsals)
 set -uo pipefail
 START=$(date +%s)
 LIMIT=${LIMIT:-560}
@@ -33,6 +40,7 @@ DATA=${DATA:-.gpu/data/cifar10-jpg.tar.gz}
 RESERVE=${RESERVE:-120}
 MODELS=${MODELS:-moco simmim mae hybrid}
 BENCHMARKS=${BENCHMARKS:-forward analysis train finetune finetune_job}
+TESTS=${TESTS:-test_model test_analysis}
 FINETUNE_EPOCHS=${FINETUNE_EPOCHS:-10}
 PEERS=${PEERS:-}
 PHASE=${PHASE:-all}
@@ -61,8 +69,8 @@ configure() {
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVITSCOPE_BUILD_GUI=OFF "$@" >> "$OUTDIR/build.log" 2>&1
 }
 build() {
-  cmake --build "$BUILD" -j "$(nproc)" --target vitscope-cli test_model test_analysis bench_forward_capture \
-    >> "$OUTDIR/build.log" 2>&1
+  # shellcheck disable=SC2086
+  cmake --build "$BUILD" -j "$(nproc)" --target vitscope-cli $TESTS bench_forward_capture >> "$OUTDIR/build.log" 2>&1
 }
 TORCH2=ON
 if [ -n "${SKIP_BUILD:-}" ]; then
@@ -76,11 +84,22 @@ log "build done (VITSCOPE_TORCH2_FEATURES=$TORCH2): $(grep -m1 -E '^-- LibTorch'
 CLI=$BUILD/app/vitscope-cli
 [ -x "$CLI" ] || { log "no CLI, stopping"; exit 1; }
 
-[ "$PHASE" = train ] || for t in test_model test_analysis; do
-  [ -x "$BUILD/tests/$t" ] || continue
-  VITSCOPE_FIXTURES=tests/fixtures timeout 120 "$BUILD/tests/$t" --gtest_brief=1 > "$OUTDIR/$t.log" 2>&1
-  log "$t exit $?: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$OUTDIR/$t.log" | tr '\n' ' ')"
-done
+# Test suites: line-buffered with every test listed, so that a crash's report (the running test
+# and the stack, tests/support/test_main.cpp) is not lost in a buffer. Before the benchmarks; with
+# PHASE=train in the background while the model trains (they are CPU work, mostly).
+run_tests() {
+  for t in $TESTS; do
+    [ -x "$BUILD/tests/$t" ] || { log "$t: not built"; continue; }
+    VITSCOPE_FIXTURES=tests/fixtures VITSCOPE_RESOURCES=resources VITSCOPE_CLI=$CLI \
+      timeout 150 stdbuf -oL -eL "$BUILD/tests/$t" > "$OUTDIR/$t.log" 2>&1
+    log "$t exit $?: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) |crashed' "$OUTDIR/$t.log" | tr '\n' ' ')"
+  done
+}
+if [ "$PHASE" != train ]; then
+  run_tests
+elif [ "$TESTS" != "test_model test_analysis" ]; then
+  run_tests &
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Benchmarks, each against its PyTorch peer in the same run, before training has the GPU.
