@@ -1,8 +1,10 @@
-// CPU and CUDA give the same numbers (≤ 1e-4): forward with capture, reconstruction.
+// CPU and CUDA give the same numbers (≤ 1e-4): forward with capture, reconstruction, and the
+// Fourier spectra of the taps (matrix products on the CPU, cuFFT on CUDA: analysis/fourier.cpp).
 // Skipped where LibTorch has no CUDA device (Debian's libtorch, CI); run on the GPU machine.
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
+#include "core/analysis/fourier.h"
 #include "core/model/masking.h"
 #include "core/model/model.h"
 #include "core/model/reconstruction.h"
@@ -50,6 +52,9 @@ TEST(CudaEquivalence, ForwardCaptureAndReconstructionMatchTheCpu) {
   EXPECT_LE(max_diff(t_cpu, t_gpu), 1e-4);
   for (int k = 0; k < 3; ++k) EXPECT_LE(max_diff(c_cpu.attentions[k], c_gpu.attentions[k]), 1e-4) << "block " << k;
   for (int t = 0; t < 7; ++t) EXPECT_LE(max_diff(c_cpu.taps[t], c_gpu.taps[t]), 1e-4) << "tap " << t;
+  EXPECT_LE(max_diff(vitscope::analysis::fourier_analysis(c_cpu).per_image_spectrum,
+                     vitscope::analysis::fourier_analysis(c_gpu).per_image_spectrum),
+            1e-4);
   // Without a capture request LibTorch 2.x takes the fused attention kernel: same numbers.
   EXPECT_LE(max_diff(t_cpu, gpu.encoder->forward_features(x.cuda())), 1e-4);
   auto gen = at::detail::createCPUGenerator(5);
