@@ -88,6 +88,7 @@ int run_pretrain(const Args& args) {
   config.seed = static_cast<uint64_t>(args.get_int("seed", 0));
   // Run control.
   config.max_steps = args.get_int("max-steps", 0);
+  config.allow_tf32 = true;  // this process only trains
   config.time_budget_seconds = 60.0 * args.get_double("time-budget-minutes", 0.0);
   config.log_every = args.get_int("log-every", 50);
   const fs::path out_path(out);

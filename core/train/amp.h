@@ -1,7 +1,8 @@
 #pragma once
 // Mixed precision for training: bf16 autocast on CUDA, only in LibTorch >= 2.4 builds with
 // VITSCOPE_TORCH2_FEATURES (the device-generic at::autocast API; the 1.13 builds here are
-// CPU-only anyway). Everywhere else training runs in fp32, with TF32 matmuls allowed on CUDA.
+// CPU-only anyway). Everywhere else training runs in fp32 (with TF32 matmuls on CUDA where the
+// process only trains: TrainConfig::allow_tf32).
 #include <torch/torch.h>
 
 #if defined(VITSCOPE_TORCH2_FEATURES) && \

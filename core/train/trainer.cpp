@@ -156,7 +156,7 @@ Trainer::Trainer(model::Model initial, const io::ImageDataset& data, TrainConfig
                                 std::to_string(card.vit.num_classes));
   model_.to(device_);
   if (data_.images.device() != device_) data_ = data_.to(device_);
-  if (device_.is_cuda()) allow_tf32(true);
+  if (device_.is_cuda() && config_.allow_tf32) allow_tf32(true);
   objective_ = make_objective(config_, model_);  // may freeze parameters (MoCo's patch embedding)
   std::vector<NamedParameter> trainable;
   for (const auto& [name, t] : model_.named_tensors())

@@ -54,6 +54,10 @@ struct TrainConfig {
   double time_budget_seconds = 0.0;  // 0 = none; else plan the epochs that fit (see Trainer::run)
   std::string checkpoint_dir;        // "" = no checkpoints
   int log_every = 50;                // steps between progress reports (each syncs the device)
+  // TF32 matmuls and convolutions on CUDA. Process-wide, so only for a process that does nothing
+  // but train (vitscope-cli pretrain): in the app a job trains beside the analyses, whose numbers
+  // must not change because a job is running.
+  bool allow_tf32 = false;
 };
 
 nlohmann::json recipe_to_json(const TrainConfig& config);

@@ -484,6 +484,17 @@ TEST(FineTuneJob, AMissingGpuFallsBackToTheCpuWithAWarning) {
   EXPECT_NE(nlohmann::json::parse(outcome.card_json).at("training").at("device").get<std::string>().find("CPU"), std::string::npos);
 }
 
+TEST(FineTuneJob, OnCudaLeavesTf32OffForTheAnalysesBesideIt) {
+  // TF32 is process-wide: a job in the app must not switch the app's analyses to it.
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  ToyJob job("ft-tf32");
+  job.spec.device = "cuda";
+  job.spec.max_steps = 2;
+  at::globalContext().setAllowTF32CuBLAS(false);
+  EXPECT_EQ(vr::FineTuneJob(job.spec).run().stop_reason, "max_steps");
+  EXPECT_FALSE(at::globalContext().allowTF32CuBLAS());
+}
+
 TEST(FineTuneJob, OutOfMemoryHalvesTheBatchThenSaysWhatToChange) {
   // At 2048 px the tiny model has 262,145 tokens: one attention matrix needs about 550 GB, so
   // every batch size runs out of memory at the first step, the way a too-large batch does.
