@@ -15,8 +15,8 @@ torch::Tensor mean_attention_distance(const torch::Tensor& attention, int num_pr
   // Steps 2-4 without a renormalised copy: Σ_key (A + ε) d / Σ_key (A + ε) per query, then the
   // mean over queries.
   constexpr double eps = 1e-32;
-  const auto l = attention.size(-1) - num_prefix_tokens;
-  const auto a = to_compute_dtype(attention.narrow(-2, num_prefix_tokens, l).narrow(-1, num_prefix_tokens, l));
+  const auto a = patch_to_patch_attention(attention, num_prefix_tokens);
+  const auto l = a.size(-1);
   const auto distance = patch_distance_pixels(grid_h, grid_w, patch_size, a.options());
   const auto weighted = (a * distance).sum(-1) + eps * distance.sum(-1);
   const auto total = a.sum(-1) + eps * static_cast<double>(l);

@@ -37,10 +37,13 @@ torch::Tensor entropy(const torch::Tensor& p) {
   return -(p * p.clamp_min(std::numeric_limits<float>::min()).log()).sum(-1);
 }
 
-torch::Tensor renormalised_patch_attention(const torch::Tensor& attention, int num_prefix_tokens, double eps) {
+torch::Tensor patch_to_patch_attention(const torch::Tensor& attention, int num_prefix_tokens) {
   const auto l = attention.size(-1) - num_prefix_tokens;
-  const auto patches = attention.narrow(-2, num_prefix_tokens, l).narrow(-1, num_prefix_tokens, l);
-  return renormalise_rows(to_compute_dtype(patches), eps);
+  return to_compute_dtype(attention.narrow(-2, num_prefix_tokens, l).narrow(-1, num_prefix_tokens, l));
+}
+
+torch::Tensor renormalised_patch_attention(const torch::Tensor& attention, int num_prefix_tokens, double eps) {
+  return renormalise_rows(patch_to_patch_attention(attention, num_prefix_tokens), eps);
 }
 
 torch::Tensor patch_positions(int grid_h, int grid_w, const torch::TensorOptions& options) {

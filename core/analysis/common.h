@@ -26,8 +26,10 @@ void check_attention_shape(const torch::Tensor& attention, int num_prefix_tokens
 void check_patch_tokens_shape(const torch::Tensor& patch_tokens, int grid_h, int grid_w);
 
 // §3.1-§3.3 and §5 pitfall 1: the patch-to-patch part (..., L, L) of an attention (..., N, N),
-// prefix rows and columns dropped, each row renormalised: A <- (A + eps) / sum_key (A + eps).
-// eps is 0 for per-query maps (§3.1), 1e-8 for NMI (§3.3), 1e-32 for attention distance (§3.2).
+// prefix rows and columns dropped, in the compute dtype (a view when that is the input's).
+torch::Tensor patch_to_patch_attention(const torch::Tensor& attention, int num_prefix_tokens);
+// The same, each row renormalised: A <- (A + eps) / sum_key (A + eps). eps is 0 for per-query
+// maps (§3.1), 1e-8 for NMI (§3.3), 1e-32 for attention distance (§3.2).
 torch::Tensor renormalised_patch_attention(const torch::Tensor& attention, int num_prefix_tokens, double eps);
 // The same renormalisation along the last axis of any rows. Always returns a new tensor.
 torch::Tensor renormalise_rows(const torch::Tensor& rows, double eps);

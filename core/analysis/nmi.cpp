@@ -11,8 +11,8 @@ torch::Tensor attention_nmi(const torch::Tensor& attention, int num_prefix_token
                                 c10::str(attention.sizes()));
   // Step 1 without a renormalised copy: x = patch-to-patch attention + ε, whose rows divided by
   // their sums s are A.
-  const auto l = attention.size(-1) - num_prefix_tokens;
-  const auto x = to_compute_dtype(attention.narrow(-2, num_prefix_tokens, l).narrow(-1, num_prefix_tokens, l)) + 1e-8;
+  const auto x = patch_to_patch_attention(attention, num_prefix_tokens) + 1e-8;
+  const auto l = x.size(-1);
   const auto s = x.sum(-1);  // (B, H, L)
   // p(q) = 1/L, p(q, key) = A[q, key] / L, p(key) = column mean of A = (1/s)ᵀ x / L (steps 2-3).
   const auto key_marginal = torch::matmul(s.reciprocal().unsqueeze(-2), x).squeeze(-2) / static_cast<double>(l);
