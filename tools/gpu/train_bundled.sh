@@ -158,7 +158,10 @@ RUN=()
 [ $RESUME = 1 ] && RUN+=(--resume)
 # timeout's SIGTERM ends a process at the deadline; its last per-epoch checkpoint is complete.
 STOP=()
-[ "$DEADLINE" != 0 ] && STOP=(timeout $(( DEADLINE - ($(date +%s) - START) > 1 ? DEADLINE - ($(date +%s) - START) : 1 )))
+if [ "$DEADLINE" != 0 ]; then
+  until_deadline=$(( DEADLINE - ($(date +%s) - START) ))
+  STOP=(timeout $(( until_deadline > 1 ? until_deadline : 1 )))
+fi
 declare -A PID
 for m in $MODELS; do
   # shellcheck disable=SC2086
