@@ -292,12 +292,16 @@ def python_throughput(objective, batch, steps, warmup, device, amp):
                           decay + no_decay, opt, batch, steps, warmup, device, use_amp)
 
 
-def cli_throughput(cli, objective, data, batch, steps, warmup, device, amp):
+def cli_command(cli, objective, data, batch, steps, warmup, device, amp):
+    """vitscope-cli pretrain timing `steps` steps after `warmup` (also used by op_census.py)."""
     cmd = [cli, "pretrain", "--objective", objective, "--data", data, "--max-per-class", str(max(1, batch // 2)),
            "--batch-size", str(batch), "--benchmark-steps", str(steps), "--benchmark-warmup", str(warmup),
            "--device", device.type]
-    if amp:
-        cmd.append("--amp")
+    return cmd + ["--amp"] if amp else cmd
+
+
+def cli_throughput(cli, objective, data, batch, steps, warmup, device, amp):
+    cmd = cli_command(cli, objective, data, batch, steps, warmup, device, amp)
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return float(re.search(r"([0-9.]+) img/s", out.splitlines()[-1]).group(1))
 

@@ -26,7 +26,10 @@ LinearImpl::LinearImpl(int64_t in_features, int64_t out_features, bool with_bias
 }
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& input) {
-  return torch::nn::functional::linear(input, weight, bias);
+  // ATen's linear, as Python's F.linear calls it: a (B, N, D) input with bias becomes one addmm
+  // (the bias fused into the GEMM). The C++ frontend's F::linear does matmul, then `+= bias`, an
+  // extra pass over every output and more autograd nodes (docs/PERFORMANCE.md, "Pre-training").
+  return torch::linear(input, weight, bias);
 }
 
 }  // namespace vitscope::model

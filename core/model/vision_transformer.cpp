@@ -78,10 +78,13 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   const auto B = x.size(0), N = x.size(1), D = x.size(2);
   torch::Tensor qkv_bias = qkv->bias;
   if (q_bias.defined()) qkv_bias = torch::cat({q_bias, torch::zeros_like(q_bias), v_bias});
-  auto qkv_out = F::linear(x, qkv->weight, qkv_bias)
-                     .reshape({B, N, 3, num_heads, D / num_heads})
-                     .permute({2, 0, 3, 1, 4});
-  auto q = qkv_out[0], k = qkv_out[1], v = qkv_out[2];  // (B, H, N, hd)
+  // unbind, not three selects: its backward is one stack instead of three zero-filled full-size
+  // gradients summed (docs/PERFORMANCE.md, "Pre-training").
+  const auto qkv_out = torch::linear(x, qkv->weight, qkv_bias)
+                           .reshape({B, N, 3, num_heads, D / num_heads})
+                           .permute({2, 0, 3, 1, 4})
+                           .unbind(0);
+  const auto &q = qkv_out[0], &k = qkv_out[1], &v = qkv_out[2];  // (B, H, N, hd)
   torch::Tensor bias = bias_in;
   if (rel_pos_bias) bias = bias.defined() ? bias + rel_pos_bias->forward() : rel_pos_bias->forward();
 

@@ -1,7 +1,10 @@
 // The ViT module: position tables, relative-bias index, capture semantics, masking, resizing.
+#include <ATen/record_function.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <string>
 
 #include "core/model/heads.h"
 #include "core/model/vision_transformer.h"
@@ -130,6 +133,43 @@ TEST(Attention, RelativeBiasAndQueryValueBiasEnterTheLogits) {
   auto rel = table.index_select(0, index.reshape(-1)).reshape({17, 17, 4}).permute({2, 0, 1});
   auto logits = torch::matmul(qkv[0], qkv[1].transpose(-2, -1)) / std::sqrt(8.0) + rel;
   EXPECT_TRUE(torch::allclose(logits.softmax(-1), cap.attentions[0], 1e-5, 1e-6));
+}
+
+// Counts the ATen ops and autograd nodes this thread runs while it lives, by name.
+class OpCounter {
+ public:
+  OpCounter() {
+    handle_ = at::addThreadLocalCallback(at::RecordFunctionCallback(
+        [](const at::RecordFunction& fn) -> std::unique_ptr<at::ObserverContext> {
+          ++(*counts_)[fn.name()];
+          return nullptr;
+        }).scopes({at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION}));
+  }
+  ~OpCounter() { at::removeCallback(handle_); }
+  int operator[](const std::string& name) const { return counts_->count(name) ? counts_->at(name) : 0; }
+
+ private:
+  at::CallbackHandle handle_;
+  static inline thread_local std::map<std::string, int>* counts_ = new std::map<std::string, int>;
+};
+
+TEST(Block, EachLinearLayerIsOneGemmWithItsBiasAndQkvSplitsByUnbind) {
+  // The training step's cost on a GPU: the C++ frontend's F::linear runs matmul then `+= bias` on
+  // (B, N, D) inputs, an extra pass over every output; ATen's linear fuses the bias into one
+  // addmm, as PyTorch's F.linear does. Selecting q, k, v one by one would give three zero-filled
+  // full-size gradients in backward; unbind gives one stack (docs/PERFORMANCE.md, op census).
+  auto c = tiny_config();
+  VisionTransformer vit(c);
+  auto x = torch::randn({2, 3, 32, 32});
+  std::map<std::string, int> counts;
+  {
+    OpCounter ops;
+    vit->forward_features(x).sum().backward();
+    for (const char* name : {"aten::addmm", "UnbindBackward0", "SelectBackward0"}) counts[name] = ops[name];
+  }
+  EXPECT_EQ(counts["aten::addmm"], 4 * c.depth);  // qkv, proj, fc1, fc2
+  EXPECT_EQ(counts["UnbindBackward0"], c.depth);
+  EXPECT_EQ(counts["SelectBackward0"], 0);
 }
 
 TEST(TokenMask, ReplaceUsesTheMaskTokenAndKeepDropsPatches) {

@@ -22,7 +22,7 @@
 #   MODELS       models to train (default all four); BATCH and LR for them (default: each recipe's)
 #   PROBE        "B1:LR1 B2:LR2": pick MoCo's BATCH and LR by measured throughput (below)
 #   SPAN_MINUTES, RESUME   train over two calls (below)
-#   BENCHMARKS   a subset of "forward analysis train finetune finetune_job" (default all; one whose
+#   BENCHMARKS   a subset of "forward analysis train ops finetune finetune_job" (default all; one whose
 #                tool is missing is skipped); FINETUNE_EPOCHS for finetune_job (default 10)
 #   TESTS        test suites to build and run (default "test_model test_analysis"); with
 #                PHASE=train they run only when set, in the background during training
@@ -39,7 +39,7 @@ BUILD=${BUILD:-build-gpu}
 DATA=${DATA:-.gpu/data/cifar10-jpg.tar.gz}
 RESERVE=${RESERVE:-120}
 MODELS=${MODELS:-moco simmim mae hybrid}
-BENCHMARKS=${BENCHMARKS:-forward analysis train finetune finetune_job}
+BENCHMARKS=${BENCHMARKS:-forward analysis train ops finetune finetune_job}
 TESTS=${TESTS:-test_model test_analysis}
 FINETUNE_EPOCHS=${FINETUNE_EPOCHS:-10}
 PEERS=${PEERS:-}
@@ -70,7 +70,7 @@ configure() {
 }
 build() {
   # shellcheck disable=SC2086
-  cmake --build "$BUILD" -j "$(nproc)" --target vitscope-cli $TESTS bench_forward_capture >> "$OUTDIR/build.log" 2>&1
+  cmake --build "$BUILD" -j "$(nproc)" --target vitscope-cli $TESTS bench_forward_capture vitscope_op_census >> "$OUTDIR/build.log" 2>&1
 }
 TORCH2=ON
 if [ -n "${SKIP_BUILD:-}" ]; then
@@ -118,6 +118,9 @@ if [ -z "${REHEARSAL:-}" ] && [ "$PHASE" != train ]; then
     bash benchmarks/run_analysis.sh "$DEVICE" 1000 timm python3
   wants train && bench train 60 python3 benchmarks/train_throughput.py --cli "$CLI" --data "$DATA" \
     --device "$DEVICE" --batch-size "${BATCH:-512}" --steps 10 --warmup 3 --amp
+  # ATen ops per training step, C++ against PyTorch (benchmarks/op_census.py): where the gap is.
+  wants ops && bench ops 60 python3 benchmarks/op_census.py --cli "$CLI" --data "$DATA" --device "$DEVICE" --amp \
+    --census "$BUILD/benchmarks/libvitscope_op_census.so" --batch-size 256
   wants finetune && bench finetune 45 python3 benchmarks/finetune_throughput.py --cli "$CLI" --data "$DATA" \
     --device "$DEVICE" --amp --model resources/models/mae.safetensors
   if wants finetune_job; then
