@@ -125,8 +125,9 @@ fi
 #    batch 512, 2 warm-up epochs, cosine to 1e-6 over the epochs the budget allows.
 COMMON=(--data "$DATA" --device "$DEVICE" --normalize cifar10 --epochs 400 --warmup-epochs 2 --batch-size "${BATCH:-512}"
         --seed 0 --half --log-every 25 --time-budget-minutes "$BUDGET" --threads 4)
-[ "$MAX_STEPS" != 0 ] && COMMON+=(--max-steps "$MAX_STEPS")
 [ "$MAX_PER_CLASS" != 0 ] && COMMON+=(--max-per-class "$MAX_PER_CLASS")
+STEPS=()
+[ "$MAX_STEPS" != 0 ] && STEPS=(--max-steps "$MAX_STEPS")
 declare -A RECIPE=(
   [moco]="--objective moco --lr 1e-3 --weight-decay 0.1"
   [simmim]="--objective simmim --lr 1e-3 --weight-decay 0.05"
@@ -165,7 +166,7 @@ fi
 declare -A PID
 for m in $MODELS; do
   # shellcheck disable=SC2086
-  "${STOP[@]}" "$CLI" pretrain ${RECIPE[$m]} "${COMMON[@]}" "${AMP[@]}" "${RUN[@]}" --out "$STAGE/models/$m.safetensors" \
+  "${STOP[@]}" "$CLI" pretrain ${RECIPE[$m]} "${COMMON[@]}" "${STEPS[@]}" "${AMP[@]}" "${RUN[@]}" --out "$STAGE/models/$m.safetensors" \
     --checkpoint-dir "$CHECKPOINT_ROOT/$m" >> "$STAGE/logs/pretrain-$m.log" 2>&1 &
   PID[$m]=$!
 done
@@ -178,7 +179,18 @@ for m in $MODELS; do
 done
 if [ -n "$UNFINISHED" ]; then
   log "deadline reached for$UNFINISHED: checkpoints in $CHECKPOINT_ROOT; the next call continues with --resume"
-  tar -C "$STAGE" -czf "$OUTDIR/logs-until-deadline.tar.gz" logs  # one file: a call returns at most 8
+  # Should the next call find a fresh machine (checkpoints gone), the model as it stands still
+  # comes back: resumed with --max-steps 1, the trainer stops before any step and writes the online
+  # model and its card (history so far; mid-schedule, learning rate not yet annealed). It writes no
+  # checkpoint: the saved one ends an epoch.
+  for m in $UNFINISHED; do
+    # shellcheck disable=SC2086
+    "$CLI" pretrain ${RECIPE[$m]} "${COMMON[@]}" "${AMP[@]}" --resume --max-steps 1 \
+      --out "$STAGE/models/$m-at-deadline.safetensors" --checkpoint-dir "$CHECKPOINT_ROOT/$m" \
+      > "$STAGE/logs/at-deadline-$m.log" 2>&1
+    log "$m as it stands: exit $?: $(grep -E '^(training stopped|model:)' "$STAGE/logs/at-deadline-$m.log" | tr '\n' ' ')"
+  done
+  tar -C "$STAGE" -czf "$OUTDIR/until-deadline.tar.gz" logs models  # one file: a call returns at most 8
   rm -rf "$WORK"
   exit 0
 fi
