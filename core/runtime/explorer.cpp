@@ -151,11 +151,21 @@ LayerHeadValues ImageAnalysis::entropy() const {
   return explorer_layer_head_values(impl_->entropy, "mean entropy of a query's attention, nats");
 }
 
-FloatGrid ImageAnalysis::spectrum(int tap) const {
-  const auto& f = impl_->fourier;
+namespace {
+// Row of a per-tap Fourier result for `tap`.
+int64_t fourier_row(const analysis::FourierAnalysis& f, int tap) {
   for (size_t i = 0; i < f.taps.size(); ++i)
-    if (f.taps[i] == tap) return explorer_grid(f.spectrum[static_cast<int64_t>(i)]);
+    if (f.taps[i] == tap) return static_cast<int64_t>(i);
   throw std::out_of_range("tap " + std::to_string(tap) + " has no spectrum");
+}
+}  // namespace
+
+FloatGrid ImageAnalysis::spectrum(int tap) const {
+  return explorer_grid(impl_->fourier.spectrum[fourier_row(impl_->fourier, tap)]);
+}
+
+std::vector<double> ImageAnalysis::relative_log_amplitude(int tap) const {
+  return explorer_doubles(impl_->fourier.diagonal[fourier_row(impl_->fourier, tap)]);
 }
 
 std::vector<double> ImageAnalysis::delta_log_amplitude() const { return explorer_doubles(impl_->fourier.delta_log_amplitude); }

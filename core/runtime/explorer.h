@@ -110,6 +110,9 @@ class ImageAnalysis {
   // ΔLog-amplitude curve over all taps (index = tap; depth k is tap 2k).
   FloatGrid spectrum(int tap) const;
   std::vector<double> delta_log_amplitude() const;
+  // §3.6 step 6: the tap's relative log amplitude along the spectrum's diagonal, from DC (0)
+  // outwards; entry k is frequency (k, k)·2π/grid, the last one is the tap's ΔLog amplitude.
+  std::vector<double> relative_log_amplitude(int tap) const;
   // §3.5: PCA of the patch tokens as an RGB picture; token singular values; summaries per tap.
   RgbImage pca_rgb(int tap) const;
   std::vector<double> singular_values(int tap) const;  // normalised by the largest

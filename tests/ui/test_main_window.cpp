@@ -9,6 +9,7 @@
 #include "ui/plots/heatmap_view.h"
 #include "ui/workspace/attention_column.h"
 #include "ui/workspace/reconstruction_column.h"
+#include "ui/workspace/spectrum_panel.h"
 #include "support/test_env.h"
 #include "ui_test_support.h"
 
@@ -89,6 +90,29 @@ TEST_F(MainWindowTest, LayerHeadAndQueryApplyToEveryColumn) {
   EXPECT_EQ(columns.first()->queryCell()->col, columns.first()->grid() - 2);
   QTest::keyClick(window.get(), Qt::Key_L, Qt::ControlModifier);
   EXPECT_TRUE(state.query().cls);
+}
+
+TEST_F(MainWindowTest, SpectrumProfileIsTheSelectedBlocksDiagonalEndingAtItsDeltaLog) {
+  auto& state = window->state();
+  state.setPanel(ui::Panel::Spectrum);
+  auto* panel = static_cast<ui::SpectrumPanel*>(window->workspace()->panel(ui::Panel::Spectrum));
+  for (int layer : {3, 11}) {
+    state.setLayer(layer);
+    panel->ensureFresh();
+    const auto* plot = panel->profilePlot();
+    const auto columns = panel->columns();
+    ASSERT_EQ(plot->graphCount(), columns.size());
+    for (int i = 0; i < columns.size(); ++i) {
+      const auto* a = window->comparison().analysis(columns[i]->modelId());
+      const auto& data = *plot->graph(i)->data();
+      const int grid = columns[i]->grid(), frequencies = grid - grid / 2;  // DC .. highest below Nyquist
+      ASSERT_EQ(data.size(), frequencies);
+      EXPECT_EQ(data.at(0)->value, 0.0);  // DC minus DC
+      EXPECT_DOUBLE_EQ(data.at(frequencies - 1)->key, 2.0 * (frequencies - 1) / grid);  // × π
+      // The right end is the ΔLog amplitude that the plot over depth shows for this block.
+      EXPECT_DOUBLE_EQ(data.at(frequencies - 1)->value, a->delta_log_amplitude()[2 * (layer + 1)]) << layer;
+    }
+  }
 }
 
 TEST_F(MainWindowTest, PaintingTheMaskReconstructsEveryDecoderModel) {

@@ -1,6 +1,7 @@
 #pragma once
 // Spectrum panel: per model, the 2-D log-amplitude spectrum of the selected block's features;
-// under the columns, ΔLog amplitude over depth for every model on one plot.
+// under the columns, for every model on one plot each: ΔLog amplitude over depth, and the
+// selected block's relative log amplitude over frequency (paper Fig. 9, left and right).
 #include "ui/plots/line_plot.h"
 #include "ui/workspace/comparison_panel.h"
 
@@ -12,6 +13,7 @@ class SpectrumPanel : public ComparisonPanel {
  public:
   explicit SpectrumPanel(ComparisonModel& model, QWidget* parent = nullptr);
   QStringList cliMetrics() const override { return {"fourier"}; }
+  LinePlot* profilePlot() const { return profile_; }
 
  protected:
   PanelColumn* createColumn(const ModelColumn& column) override;
@@ -20,6 +22,7 @@ class SpectrumPanel : public ComparisonPanel {
 
  private:
   LinePlot* delta_;
+  LinePlot* profile_;
 };
 
 }  // namespace vitscope::ui
