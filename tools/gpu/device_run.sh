@@ -87,11 +87,15 @@ CLI=$BUILD/app/vitscope-cli
 # Test suites: line-buffered with every test listed, so that a crash's report (the running test
 # and the stack, tests/support/test_main.cpp) is not lost in a buffer. Before the benchmarks; with
 # PHASE=train in the background while the model trains (they are CPU work, mostly).
+# Beside training they run niced with 8 threads, so that the trainer's launch thread never waits
+# for a core (a starved launch thread leaves the GPU idle).
 run_tests() {
+  local polite=()
+  [ "$PHASE" = train ] && polite=(env OMP_NUM_THREADS=8 nice -n 19)
   for t in $TESTS; do
     [ -x "$BUILD/tests/$t" ] || { log "$t: not built"; continue; }
     VITSCOPE_FIXTURES=tests/fixtures VITSCOPE_RESOURCES=resources VITSCOPE_CLI=$CLI \
-      timeout 150 stdbuf -oL -eL "$BUILD/tests/$t" > "$OUTDIR/$t.log" 2>&1
+      timeout 150 "${polite[@]}" stdbuf -oL -eL "$BUILD/tests/$t" > "$OUTDIR/$t.log" 2>&1
     log "$t exit $?: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) |crashed' "$OUTDIR/$t.log" | tr '\n' ' ')"
   done
 }
