@@ -109,6 +109,28 @@ std::vector<double> layer_curve(const analysis::RunningStats& stats, const std::
 
 int encoder_depth(const runtime::ModelStatistics& m) { return m.card.at("architecture").at("vit").at("depth"); }
 
+// §3.6 step 6 over the images: at every depth, the relative log amplitude along the spectrum's
+// diagonal from DC outwards (the curves over frequency of the paper's Fig. 9), frequency in units
+// of π per axis. The last frequency of a depth is its delta-log-amplitude.
+void write_frequency_profiles(const runtime::DatasetAnalysis& result, const fs::path& out) {
+  std::ostringstream csv;
+  csv << "model,depth,frequency_pi,mean,std,count\n";
+  bool any = false;
+  for (const auto& m : result.models) {
+    if (!has_metric(m.stats, "relative-log-amplitude") || !has_metric(m.stats, "log-amplitude-spectrum")) continue;
+    any = true;
+    const auto mean = m.stats.mean("relative-log-amplitude"), sd = m.stats.standard_deviation("relative-log-amplitude");
+    const auto grid = static_cast<double>(m.stats.mean("log-amplitude-spectrum").size(1));
+    const auto count = m.stats.count("relative-log-amplitude");
+    for (int64_t tap = 0; tap < mean.size(0); tap += 2)
+      for (int64_t k = 0; k < mean.size(1); ++k)
+        csv << '"' << m.name << "\"," << tap / 2 << ',' << csv_value(2.0 * static_cast<double>(k) / grid) << ','
+            << csv_value(mean[tap][k].item<double>()) << ',' << csv_value(sd[tap][k].item<double>()) << ',' << count
+            << "\n";
+  }
+  if (any) write_text(out / "relative-log-amplitude.csv", csv.str());
+}
+
 void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, bool figures,
                    const nlohmann::json& run_info) {
   write_text(out / "stats.json", result.to_json().dump() + "\n");
@@ -165,6 +187,7 @@ void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, 
     }
 #endif
   }
+  write_frequency_profiles(result, out);
   for (size_t i = 0; i < result.models.size(); ++i) {
     const auto& m = result.models[i];
     nlohmann::json jm = {{"name", m.name}, {"objective", m.card.value("objective", "")}, {"metrics", nlohmann::json::object()}};
@@ -667,6 +690,7 @@ std::string analyze_usage() {
          "  --noise-width S            band half-width in radians (default 0.2)\n"
          "  --no-figures               skip PNG/SVG figures\n\n"
          "writes: metrics.json, <metric>.csv, <metric>.png/.svg (one line per model), stats.json (mergeable),\n"
+         "        relative-log-amplitude.csv (fourier: each depth's curve over frequency),\n"
          "        cka_<a>_vs_<b>.csv, images/<model>/<image>_{rollout,pca,attention-cls,attention-query}.png,\n"
          "        tsne_<model>.{csv,png}, linear_probe.{csv,json,png}, noise_robustness.{csv,json,png}\n\n" +
          std::string(kLoadOptionsHelp);

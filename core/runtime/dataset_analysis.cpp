@@ -75,6 +75,9 @@ nlohmann::json metric_definitions() {
           {"delta-log-amplitude", "per image (taps): ln|F| at the highest kept diagonal frequency minus DC, mean over "
                                   "channels (§3.6); depth k = tap 2k"},
           {"log-amplitude-spectrum", "per image (taps, g, g): mean over channels of ln(|FFT2| + 1e-6), DC centred (§3.6)"},
+          {"relative-log-amplitude", "per image (taps, K): the log-amplitude spectrum along its diagonal from DC "
+                                     "outwards minus DC, entry k at frequency (k, k)·2π/g (§3.6 step 6); its last "
+                                     "entry is delta-log-amplitude"},
           {"decoder-delta-log-amplitude",
            "MAE decoder, per image (decoder taps): as delta-log-amplitude (§3.10). The encoder runs unmasked and the "
            "decoder gets no mask tokens (every patch is visible): the mask ratio behind the paper's Fig. 11 is "
@@ -276,6 +279,7 @@ ChunkResult analyse_chunk(model::Model& m, const torch::Tensor& inputs, const mo
     auto f = analysis::fourier_analysis(cap);
     add("delta-log-amplitude", f.per_image_delta);
     add("log-amplitude-spectrum", f.per_image_spectrum);
+    add("relative-log-amplitude", analysis::relative_log_amplitude_diagonal(f.per_image_spectrum));
     if (m.mae_decoder) {
       auto d = analysis::fourier_analysis(decoder_capture(m, encoded));
       add("decoder-delta-log-amplitude", d.per_image_delta);

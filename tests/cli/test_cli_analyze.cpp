@@ -149,6 +149,36 @@ TEST(CliAnalyze, MaeDecoderTapsFollowTheEncoderInFourier) {
   ASSERT_EQ(decoder_depths.size(), decoder_depth.get<size_t>() + 1);
   EXPECT_EQ(decoder_depths.front(), 12);
   EXPECT_EQ(decoder_depths.back(), 12 + decoder_depth.get<int>());
+  // Each depth's curve over frequency starts at 0 (DC minus DC) and ends at that depth's ΔLog
+  // amplitude; the bundled 8×8 grid has frequencies 0, 0.25, 0.5, 0.75 π.
+  std::map<std::pair<std::string, int>, double> delta_log;
+  for (const auto& line : lines_of(out / "delta-log-amplitude.csv")) {
+    std::vector<std::string> f;
+    std::stringstream fields(line);
+    for (std::string v; std::getline(fields, v, ',');) f.push_back(v);
+    if (f.size() == 6 && f[2] == "mean" && f[0].find("decoder") == std::string::npos) delta_log[{f[0], std::stoi(f[1])}] = std::stod(f[3]);
+  }
+  std::map<std::pair<std::string, int>, std::vector<std::pair<double, double>>> profiles;
+  const auto profile_lines = lines_of(out / "relative-log-amplitude.csv");
+  ASSERT_FALSE(profile_lines.empty());
+  EXPECT_EQ(profile_lines.front(), "model,depth,frequency_pi,mean,std,count");
+  for (size_t i = 1; i < profile_lines.size(); ++i) {
+    std::vector<std::string> f;
+    std::stringstream fields(profile_lines[i]);
+    for (std::string v; std::getline(fields, v, ',');) f.push_back(v);
+    ASSERT_EQ(f.size(), 6u) << profile_lines[i];
+    EXPECT_EQ(f[5], "4");
+    profiles[{f[0], std::stoi(f[1])}].emplace_back(std::stod(f[2]), std::stod(f[3]));
+  }
+  ASSERT_EQ(profiles.size(), 2u * 13u);  // two models, depths 0..12
+  for (const auto& [key, curve] : profiles) {
+    ASSERT_EQ(curve.size(), 4u);
+    EXPECT_EQ(curve.front(), std::make_pair(0.0, 0.0));
+    EXPECT_DOUBLE_EQ(curve.back().first, 0.75);
+    ASSERT_TRUE(delta_log.count(key)) << key.first << " depth " << key.second;
+    EXPECT_NEAR(curve.back().second, delta_log[key], 1e-5 * std::abs(delta_log[key]) + 1e-9) << key.first;
+  }
+
   EXPECT_EQ(fs::exists(out / "delta-log-amplitude.png"), kCliDrawsFigures);
   if (!kCliDrawsFigures) return;
 
