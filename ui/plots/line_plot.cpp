@@ -20,7 +20,8 @@ LinePlot::LinePlot(const QString& title, const QString& x_label, const QString& 
     : QCustomPlot(parent) {
   setMinimumSize(320, 280);
   plotLayout()->insertRow(0);
-  plotLayout()->addElement(0, 0, new QCPTextElement(this, title));
+  title_ = new QCPTextElement(this, title);
+  plotLayout()->addElement(0, 0, title_);
   xAxis->setLabel(x_label);
   yAxis->setLabel(y_label);
   // The legend goes under the axes, in rows, so it never hides a line.

@@ -30,6 +30,7 @@ class LinePlot : public QCustomPlot {
  public:
   LinePlot(const QString& title, const QString& x_label, const QString& y_label, QWidget* parent = nullptr);
 
+  void setTitle(const QString& title) { title_->setText(title); }
   void setSeries(const QVector<PlotSeries>& series);
   void setMarkerX(std::optional<double> x);  // the selected layer, nullopt: none
   void setLogY(bool log);
@@ -42,6 +43,7 @@ class LinePlot : public QCustomPlot {
  private:
   void rescale();
 
+  QCPTextElement* title_;
   QCPItemStraightLine* marker_;
   std::optional<std::pair<double, double>> preferred_y_;
   bool integer_x_ = true;

@@ -49,6 +49,7 @@ void SpectrumPanel::refreshPlots() {
   delta_->setSeries(over_depth);
   delta_->setMarkerX(state_.layer() + 1);
   profile_->setSeries(over_frequency);
+  profile_->setTitle(tr("Relative log amplitude at block %1").arg(state_.layer() + 1));
 }
 
 QJsonObject SpectrumPanel::columnData(const PanelColumn& column) {
