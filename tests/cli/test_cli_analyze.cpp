@@ -34,6 +34,19 @@ std::vector<std::string> lines_of(const fs::path& p) {
   return lines;
 }
 
+// The comma-separated fields of each line after the header (the CLI's CSVs quote only model
+// names, which hold no commas).
+std::vector<std::vector<std::string>> csv_rows(const fs::path& p) {
+  std::vector<std::vector<std::string>> rows;
+  const auto lines = lines_of(p);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::stringstream line(lines[i]);
+    auto& fields = rows.emplace_back();
+    for (std::string v; std::getline(line, v, ',');) fields.push_back(v);
+  }
+  return rows;
+}
+
 // Mean values of one metric of model m in metrics.json (null stays NaN).
 std::vector<double> mean_values(const nlohmann::json& metrics, size_t m, const std::string& metric) {
   std::vector<double> out;
@@ -152,21 +165,12 @@ TEST(CliAnalyze, MaeDecoderTapsFollowTheEncoderInFourier) {
   // Each depth's curve over frequency starts at 0 (DC minus DC) and ends at that depth's ΔLog
   // amplitude; the bundled 8×8 grid has frequencies 0, 0.25, 0.5, 0.75 π.
   std::map<std::pair<std::string, int>, double> delta_log;
-  for (const auto& line : lines_of(out / "delta-log-amplitude.csv")) {
-    std::vector<std::string> f;
-    std::stringstream fields(line);
-    for (std::string v; std::getline(fields, v, ',');) f.push_back(v);
-    if (f.size() == 6 && f[2] == "mean" && f[0].find("decoder") == std::string::npos) delta_log[{f[0], std::stoi(f[1])}] = std::stod(f[3]);
-  }
+  for (const auto& f : csv_rows(out / "delta-log-amplitude.csv"))
+    if (f[2] == "mean" && f[0].find("decoder") == std::string::npos) delta_log[{f[0], std::stoi(f[1])}] = std::stod(f[3]);
+  EXPECT_EQ(lines_of(out / "relative-log-amplitude.csv").front(), "model,depth,frequency_pi,mean,std,count");
   std::map<std::pair<std::string, int>, std::vector<std::pair<double, double>>> profiles;
-  const auto profile_lines = lines_of(out / "relative-log-amplitude.csv");
-  ASSERT_FALSE(profile_lines.empty());
-  EXPECT_EQ(profile_lines.front(), "model,depth,frequency_pi,mean,std,count");
-  for (size_t i = 1; i < profile_lines.size(); ++i) {
-    std::vector<std::string> f;
-    std::stringstream fields(profile_lines[i]);
-    for (std::string v; std::getline(fields, v, ',');) f.push_back(v);
-    ASSERT_EQ(f.size(), 6u) << profile_lines[i];
+  for (const auto& f : csv_rows(out / "relative-log-amplitude.csv")) {
+    ASSERT_EQ(f.size(), 6u);
     EXPECT_EQ(f[5], "4");
     profiles[{f[0], std::stoi(f[1])}].emplace_back(std::stod(f[2]), std::stod(f[3]));
   }
