@@ -111,24 +111,51 @@ int encoder_depth(const runtime::ModelStatistics& m) { return m.card.at("archite
 
 // §3.6 step 6 over the images: at every depth, the relative log amplitude along the spectrum's
 // diagonal from DC outwards (the curves over frequency of the paper's Fig. 9), frequency in units
-// of π per axis. The last frequency of a depth is its delta-log-amplitude.
-void write_frequency_profiles(const runtime::DatasetAnalysis& result, const fs::path& out) {
+// of π per axis. The last frequency of a depth is its delta-log-amplitude. The figure shows each
+// model's last depth (the encoder's output), as the app's Spectrum panel does at the last block.
+void write_frequency_profiles(const runtime::DatasetAnalysis& result, const fs::path& out, bool figures,
+                              const std::vector<std::string>& colors) {
   std::ostringstream csv;
   csv << "model,depth,frequency_pi,mean,std,count\n";
   bool any = false;
-  for (const auto& m : result.models) {
+#ifdef VITSCOPE_HAVE_FIGURES
+  ui::CurveFigure fig{"Relative log amplitude at the last depth", "frequency along the diagonal (× π per axis)",
+                      "ΔLog amplitude", {}, false, 0, 0};
+#endif
+  for (size_t model_index = 0; model_index < result.models.size(); ++model_index) {
+    const auto& m = result.models[model_index];
     if (!has_metric(m.stats, "relative-log-amplitude") || !has_metric(m.stats, "log-amplitude-spectrum")) continue;
     any = true;
     const auto mean = m.stats.mean("relative-log-amplitude"), sd = m.stats.standard_deviation("relative-log-amplitude");
     const auto grid = static_cast<double>(m.stats.mean("log-amplitude-spectrum").size(1));
     const auto count = m.stats.count("relative-log-amplitude");
-    for (int64_t tap = 0; tap < mean.size(0); tap += 2)
-      for (int64_t k = 0; k < mean.size(1); ++k)
-        csv << '"' << m.name << "\"," << tap / 2 << ',' << csv_value(2.0 * static_cast<double>(k) / grid) << ','
-            << csv_value(mean[tap][k].item<double>()) << ',' << csv_value(sd[tap][k].item<double>()) << ',' << count
-            << "\n";
+    std::vector<double> x, y;
+    for (int64_t tap = 0; tap < mean.size(0); tap += 2) {
+      x.clear();
+      y.clear();
+      for (int64_t k = 0; k < mean.size(1); ++k) {
+        x.push_back(2.0 * static_cast<double>(k) / grid);
+        y.push_back(mean[tap][k].item<double>());
+        csv << '"' << m.name << "\"," << tap / 2 << ',' << csv_value(x.back()) << ',' << csv_value(y.back()) << ','
+            << csv_value(sd[tap][k].item<double>()) << ',' << count << "\n";
+      }
+    }
+#ifdef VITSCOPE_HAVE_FIGURES
+    fig.series.push_back(finite_series(m.name, x, y, colors[model_index]));  // x, y: the last depth
+#else
+    (void)colors;
+#endif
   }
-  if (any) write_text(out / "relative-log-amplitude.csv", csv.str());
+  if (!any) return;
+  write_text(out / "relative-log-amplitude.csv", csv.str());
+#ifdef VITSCOPE_HAVE_FIGURES
+  if (figures) {
+    ui::save_curve_figure(fig, (out / "relative-log-amplitude.png").string());
+    ui::save_curve_figure(fig, (out / "relative-log-amplitude.svg").string());
+  }
+#else
+  (void)figures;
+#endif
 }
 
 void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, bool figures,
@@ -136,10 +163,11 @@ void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, 
   write_text(out / "stats.json", result.to_json().dump() + "\n");
   nlohmann::json summary = {{"images", result.images}, {"skipped", result.skipped}, {"models", nlohmann::json::array()}};
   summary.update(run_info);
+  std::vector<std::string> colors;  // each model's colour in the app (figures only)
 #ifdef VITSCOPE_HAVE_FIGURES
   std::vector<std::string> objectives;
   for (const auto& m : result.models) objectives.push_back(m.card.value("objective", ""));
-  const auto colors = ui::model_colors(objectives);
+  colors = ui::model_colors(objectives);
 #endif
   for (const auto& spec : kCurves) {
     std::ostringstream csv;
@@ -187,7 +215,7 @@ void write_outputs(const runtime::DatasetAnalysis& result, const fs::path& out, 
     }
 #endif
   }
-  write_frequency_profiles(result, out);
+  write_frequency_profiles(result, out, figures, colors);
   for (size_t i = 0; i < result.models.size(); ++i) {
     const auto& m = result.models[i];
     nlohmann::json jm = {{"name", m.name}, {"objective", m.card.value("objective", "")}, {"metrics", nlohmann::json::object()}};
@@ -690,7 +718,7 @@ std::string analyze_usage() {
          "  --noise-width S            band half-width in radians (default 0.2)\n"
          "  --no-figures               skip PNG/SVG figures\n\n"
          "writes: metrics.json, <metric>.csv, <metric>.png/.svg (one line per model), stats.json (mergeable),\n"
-         "        relative-log-amplitude.csv (fourier: each depth's curve over frequency),\n"
+         "        relative-log-amplitude.csv/.png/.svg (fourier: each depth's curve over frequency; figure: last depth),\n"
          "        cka_<a>_vs_<b>.csv, images/<model>/<image>_{rollout,pca,attention-cls,attention-query}.png,\n"
          "        tsne_<model>.{csv,png}, linear_probe.{csv,json,png}, noise_robustness.{csv,json,png}\n\n" +
          std::string(kLoadOptionsHelp);

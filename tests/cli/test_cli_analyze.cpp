@@ -184,6 +184,7 @@ TEST(CliAnalyze, MaeDecoderTapsFollowTheEncoderInFourier) {
   }
 
   EXPECT_EQ(fs::exists(out / "delta-log-amplitude.png"), kCliDrawsFigures);
+  EXPECT_EQ(fs::exists(out / "relative-log-amplitude.png"), kCliDrawsFigures);
   if (!kCliDrawsFigures) return;
 
   // Each model is drawn in its colour in the app (ui/plots/model_colors.h): MAE in the first MIM
