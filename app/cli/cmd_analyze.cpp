@@ -142,8 +142,6 @@ void write_frequency_profiles(const runtime::DatasetAnalysis& result, const fs::
     }
 #ifdef VITSCOPE_HAVE_FIGURES
     fig.series.push_back(finite_series(m.name, x, y, colors[model_index]));  // x, y: the last depth
-#else
-    (void)colors;
 #endif
   }
   if (!any) return;
@@ -155,6 +153,7 @@ void write_frequency_profiles(const runtime::DatasetAnalysis& result, const fs::
   }
 #else
   (void)figures;
+  (void)colors;
 #endif
 }
 

@@ -71,7 +71,8 @@ FourierAnalysis fourier_analysis(const model::Capture& capture) {
   result.spectrum = result.per_image_spectrum.index({valid}).mean(0);
   result.diagonal = relative_log_amplitude_diagonal(result.spectrum);
   result.delta_log_amplitude = result.diagonal.select(-1, -1);
-  result.per_image_delta = relative_log_amplitude_diagonal(result.per_image_spectrum).select(-1, -1);
+  result.per_image_diagonal = relative_log_amplitude_diagonal(result.per_image_spectrum);
+  result.per_image_delta = result.per_image_diagonal.select(-1, -1);
   result.metadata = {
       {"spec", "paper-analyses.md §3.6"},
       {"feature map", "patch tokens (prefix dropped) on the grid_h x grid_w grid, pre-final-LayerNorm"},

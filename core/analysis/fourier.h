@@ -29,7 +29,8 @@ struct FourierAnalysis {
   torch::Tensor spectrum;               // (taps, grid_h, grid_w): mean over the valid images
   torch::Tensor diagonal;               // (taps, K) relative log amplitude along the diagonal
   torch::Tensor delta_log_amplitude;    // (taps): last diagonal entry, the plotted value (step 7)
-  torch::Tensor per_image_delta;        // (B, taps): the same per image (its mean is the above)
+  torch::Tensor per_image_diagonal;     // (B, taps, K): the diagonal of every image's spectrum
+  torch::Tensor per_image_delta;        // (B, taps): its last entry (the mean over valid images is the above)
   std::vector<int64_t> invalid_images;  // batch indices with NaN/Inf, left out of the means
   Metadata metadata;
 };

@@ -279,7 +279,7 @@ ChunkResult analyse_chunk(model::Model& m, const torch::Tensor& inputs, const mo
     auto f = analysis::fourier_analysis(cap);
     add("delta-log-amplitude", f.per_image_delta);
     add("log-amplitude-spectrum", f.per_image_spectrum);
-    add("relative-log-amplitude", analysis::relative_log_amplitude_diagonal(f.per_image_spectrum));
+    add("relative-log-amplitude", f.per_image_diagonal);
     if (m.mae_decoder) {
       auto d = analysis::fourier_analysis(decoder_capture(m, encoded));
       add("decoder-delta-log-amplitude", d.per_image_delta);

@@ -8,9 +8,10 @@ namespace vitscope::ui {
 SpectrumPanel::SpectrumPanel(ComparisonModel& model, QWidget* parent)
     : ComparisonPanel(model, tr("Spectrum"),
                       tr("<b>Which frequencies the features keep.</b> Log-amplitude Fourier spectrum of the token "
-                         "feature map (zero frequency in the centre); below, ΔLog amplitude (highest frequency minus DC) over depth and, for "
-                         "the selected block, over frequency; higher = more high-frequency signal. <i>Paper:</i> CL features are low-pass (shape-like); MIM keeps more "
-                         "high frequencies (texture-like) at every depth."),
+                         "feature map (zero frequency in the centre); below, ΔLog amplitude (highest frequency minus "
+                         "DC) over depth and, for the selected block, over frequency; higher = more high-frequency "
+                         "signal. <i>Paper:</i> CL features are low-pass (shape-like); MIM keeps more high "
+                         "frequencies (texture-like) at every depth."),
                       parent) {
   delta_ = new LinePlot(tr("ΔLog amplitude of the highest frequency"), tr("depth (0 = embedding, k = after block k)"),
                         tr("ΔLog amplitude"));
