@@ -106,16 +106,19 @@ void check_in_storage(const std::string& name, const TensorData& t) {
   if (*numel == 0) return;
   const auto strides = t.strides.empty() ? t.contiguous_strides() : t.strides;
   if (!t.storage || strides.size() != t.shape.size()) throw std::invalid_argument("tensor '" + name + "' has no storage or bad strides");
-  std::optional<uint64_t> reach = 0;  // the farthest element, counted from byte_offset
-  for (std::size_t i = 0; i < t.shape.size() && reach; ++i) {
+  const std::string past_storage = "tensor '" + name + "' reaches past its storage";
+  uint64_t reach = 0;  // the farthest element, counted from byte_offset
+  for (std::size_t i = 0; i < t.shape.size(); ++i) {
     if (strides[i] < 0) throw std::invalid_argument("tensor '" + name + "' has a negative stride");
     const auto step = checked_mul(static_cast<uint64_t>(t.shape[i] - 1), static_cast<uint64_t>(strides[i]));
-    reach = step ? checked_add(*reach, *step) : std::nullopt;
+    const auto next = step ? checked_add(reach, *step) : std::nullopt;
+    if (!next) throw std::invalid_argument(past_storage);  // overflows 64 bits: certainly past it
+    reach = *next;
   }
-  const auto end_element = reach ? checked_add(*reach, 1) : std::nullopt;
+  const auto end_element = checked_add(reach, 1);
   const auto end_byte = end_element ? checked_mul(*end_element, element_size(t.dtype)) : std::nullopt;
   if (!end_byte || *end_byte > t.storage->size() || t.byte_offset > t.storage->size() - *end_byte) {
-    throw std::invalid_argument("tensor '" + name + "' reaches past its storage");
+    throw std::invalid_argument(past_storage);
   }
 }
 
