@@ -108,6 +108,20 @@ TEST_F(SafetensorsTest, WriterRefusesViewsOutsideTheirStorage) {
   map.insert("short", view);
   EXPECT_THROW(io::write_safetensors((dir_ / "bad.safetensors").string(), map), std::invalid_argument);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "bad.safetensors"));
+  // Strides whose farthest element overflows 64 bits, in the walk over the dimensions (4 * 2^62)
+  // and in the byte count after it (2 * 2^62 + 1 elements of 4 bytes).
+  for (int64_t rows : {5, 3}) {
+    io::TensorMap huge;
+    TensorData far = make_tensor(DType::Float32, {rows, 1}, raw_of<float>({0, 1, 2, 3, 4}));
+    far.strides = {int64_t{1} << 62, 1};
+    huge.insert("far", far);
+    try {
+      io::write_safetensors((dir_ / "bad.safetensors").string(), huge);
+      ADD_FAILURE() << rows << " rows: no error";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_STREQ(e.what(), "tensor 'far' reaches past its storage") << rows << " rows";
+    }
+  }
 }
 
 TEST_F(SafetensorsTest, WriterReplacesAnExistingFile) {
