@@ -2,6 +2,7 @@
 // set — JSON + CSV + curve figures (one line per model, layer on the x axis), mergeable stats,
 // per-image pictures, token t-SNE, linear probing per depth and frequency-noise robustness.
 // vitscope-cli merge-stats: combines stats.json files of runs over parts of a data set.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>

@@ -3,6 +3,7 @@
 // and bad input (unreadable files, NaN activations) — end to end on bundled or generated models.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>

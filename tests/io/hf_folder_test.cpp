@@ -2,6 +2,8 @@
 // step 1, §4.5 item 11). Folders are built in a temporary directory.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "io/io_test_support.h"
 
 namespace vitscope::test {

@@ -1,6 +1,7 @@
 // kNN, linear probe, features and reconstruction loss.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/train/evaluation.h"

@@ -1,6 +1,8 @@
 // The shared controls: relative query and mask edits mapped into grids of different sizes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "ui/app_state.h"
 #include "ui/export/cli_command.h"
 #include "ui/export/data_export.h"

@@ -6,6 +6,8 @@
 #include <QSettings>
 #include <QTest>
 
+#include <algorithm>
+
 #include "ui/plots/heatmap_view.h"
 #include "ui/workspace/attention_column.h"
 #include "ui/workspace/reconstruction_column.h"

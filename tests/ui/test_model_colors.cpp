@@ -1,6 +1,8 @@
 // The colour rule shared by the model shelf and vitscope-cli's figures (ui/plots/model_colors.h).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "ui/plots/model_colors.h"
 
 namespace vitscope::ui {
