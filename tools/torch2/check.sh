@@ -32,7 +32,8 @@ done
 
 packages=(build-essential cmake ninja-build ccache pkg-config libtorch-dev libopencv-dev
           nlohmann-json3-dev libgtest-dev libgmock-dev libopenblas0-pthread gdb)
-[[ $GUI == ON ]] && packages+=(qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqcustomplot-dev xvfb xauth)
+[[ $GUI == ON ]] && packages+=(qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqcustomplot-dev xvfb xauth
+                             file desktop-file-utils appstream)  # the last three: the .deb test
 
 if [[ ! -x $ROOT/usr/bin/apt-get ]]; then
   echo "check.sh: making a Debian 13 root in $ROOT"
