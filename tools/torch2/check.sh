@@ -9,10 +9,10 @@
 #   sudo tools/torch2/check.sh [--gui] [--root DIR] [-- CTEST_ARGS...]
 #
 # Needs root (debootstrap, chroot, bind mounts) and Debian's archive. The first run makes the root
-# (~7 min with its packages, ~3.6 GB in DIR, default /var/tmp/vitscope-trixie); later runs reuse it and its build
-# directory (DIR/work/build, or VITSCOPE_BUILD_DIR inside the root), so they only rebuild what
-# changed. The source tree and ../shared are
-# bind-mounted read-write at the same relative places, so the tests find ../shared as usual.
+# (~7 min with its packages, ~3.6 GB in DIR, default /var/tmp/vitscope-trixie); later runs reuse
+# it and its build directory (DIR/work/build, or VITSCOPE_BUILD_DIR inside the root), so they only
+# rebuild what changed. The source tree and ../shared are bind-mounted read-write at the same
+# relative places, so the tests find ../shared as usual.
 # --gui also builds the Qt app and its tests against Qt 6.8 (more packages, a longer build).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
