@@ -17,6 +17,7 @@
 #include "core/io/image.h"
 #include "core/runtime/dataset_analysis.h"
 #include "core/runtime/depth_probe.h"
+#include "core/runtime/explorer.h"
 #include "core/runtime/noise_robustness.h"
 #ifdef VITSCOPE_HAVE_FIGURES
 #include "ui/plots/curve_figure.h"
@@ -128,14 +129,14 @@ void write_frequency_profiles(const runtime::DatasetAnalysis& result, const fs::
     if (!has_metric(m.stats, "relative-log-amplitude") || !has_metric(m.stats, "log-amplitude-spectrum")) continue;
     any = true;
     const auto mean = m.stats.mean("relative-log-amplitude"), sd = m.stats.standard_deviation("relative-log-amplitude");
-    const auto grid = static_cast<double>(m.stats.mean("log-amplitude-spectrum").size(1));
+    const auto grid = m.stats.mean("log-amplitude-spectrum").size(1);
     const auto count = m.stats.count("relative-log-amplitude");
     std::vector<double> x, y;
     for (int64_t tap = 0; tap < mean.size(0); tap += 2) {
       x.clear();
       y.clear();
       for (int64_t k = 0; k < mean.size(1); ++k) {
-        x.push_back(2.0 * static_cast<double>(k) / grid);
+        x.push_back(runtime::diagonal_frequency_pi(k, grid));
         y.push_back(mean[tap][k].item<double>());
         csv << '"' << m.name << "\"," << tap / 2 << ',' << csv_value(x.back()) << ',' << csv_value(y.back()) << ','
             << csv_value(sd[tap][k].item<double>()) << ',' << count << "\n";

@@ -111,7 +111,7 @@ class ImageAnalysis {
   FloatGrid spectrum(int tap) const;
   std::vector<double> delta_log_amplitude() const;
   // §3.6 step 6: the tap's relative log amplitude along the spectrum's diagonal, from DC (0)
-  // outwards; entry k is frequency (k, k)·2π/grid, the last one is the tap's ΔLog amplitude.
+  // outwards; entry k is at diagonal_frequency_pi(k, grid), the last one is the tap's ΔLog amplitude.
   std::vector<double> relative_log_amplitude(int tap) const;
   // §3.5: PCA of the patch tokens as an RGB picture; token singular values; summaries per tap.
   RgbImage pca_rgb(int tap) const;
@@ -251,5 +251,11 @@ class Explorer {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// §3.6 step 6: the frequency of entry k of a relative-log-amplitude diagonal on a grid × grid
+// feature map, (k, k)·2π/grid, in units of π per axis (the x axis of the paper's Fig. 9, right).
+inline double diagonal_frequency_pi(int64_t k, int64_t grid) {
+  return 2.0 * static_cast<double>(k) / static_cast<double>(grid);
+}
 
 }  // namespace vitscope::runtime

@@ -1,5 +1,6 @@
 #include "ui/workspace/spectrum_panel.h"
 
+#include "core/runtime/explorer.h"
 #include "ui/export/json_values.h"
 #include "ui/workspace/spectrum_column.h"
 
@@ -38,11 +39,10 @@ void SpectrumPanel::refreshPlots() {
     const auto* a = model_.analysis(c.id());
     if (!a) continue;
     over_depth << make_series(c.name(), c.color, values_per_depth(a->delta_log_amplitude()), 0);
-    // Entry k is frequency (k, k)·2π/grid: 2k/grid in units of π.
     PlotSeries profile{c.name(), c.color, {}, {}};
     const auto values = a->relative_log_amplitude(column->featureTap());
     for (size_t k = 0; k < values.size(); ++k) {
-      profile.x << 2.0 * static_cast<double>(k) / column->grid();
+      profile.x << runtime::diagonal_frequency_pi(static_cast<int64_t>(k), column->grid());
       profile.y << values[k];
     }
     over_frequency << profile;
