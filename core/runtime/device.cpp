@@ -65,12 +65,14 @@ std::string nvidia_gpu_name(int index) {
 
 std::string describe(const torch::Device& d) {
   if (d.is_cpu()) {
-    // The threads torch uses too, when fewer than the cores (OMP_NUM_THREADS, --threads): model
-    // cards quote this, and a run on one of two cores is not a run on both.
+    // Also the threads one op may use (torch's intra-op threads), when fewer than the cores: a
+    // training run on one thread (model cards quote this) or the app's workers side by side,
+    // each on its share of the cores.
     const auto cores = static_cast<int>(std::thread::hardware_concurrency());
     const int threads = at::get_num_threads();
-    const auto used = threads < cores ? std::to_string(threads) + (threads == 1 ? " thread of " : " threads of ") : "";
-    return "CPU (" + used + std::to_string(cores) + " cores, torch " + TORCH_VERSION + ")";
+    const auto per_op =
+        threads < cores ? std::to_string(threads) + (threads == 1 ? " thread" : " threads") + " per op, " : "";
+    return "CPU (" + std::to_string(cores) + " cores, " + per_op + "torch " + TORCH_VERSION + ")";
   }
   const int index = d.has_index() ? d.index() : 0;  // an unindexed CUDA device is the current one, 0 here
   const auto name = nvidia_gpu_name(index);

@@ -17,7 +17,7 @@ struct DeviceChoice {
 // CUDA falls back to CPU with a warning instead of failing.
 DeviceChoice choose_device(const std::string& request);
 std::vector<std::string> available_devices();  // "cpu", "cuda:0", …
-std::string describe(const torch::Device& device);  // "CPU (1 thread of 2 cores, torch 1.13.0)", "CUDA:0 NVIDIA H100 … (torch 2.11.0)"
+std::string describe(const torch::Device& device);  // "CPU (2 cores, 1 thread per op, torch 1.13.0)", "CUDA:0 NVIDIA H100 … (torch 2.11.0)"
 
 // Starts a CUDA device's runtime (context, allocator, cuBLAS) on another thread, so that its
 // start-up overlaps with reading checkpoints and decoding images instead of delaying the first
